@@ -1,0 +1,54 @@
+"""nalu_sr: symbolic regression with neural arithmetic units.
+
+Arithmetic units (NAC, NALU, NAU, NMU, NPU, RealNPU) and attention over a
+user-extensible set of primitive functions are trained on data, then snapped
+to exact weights and read off as SymPy formulas.
+"""
+
+from nalu_sr.exceptions import NaluSRError, PrimitiveError, UnknownPrimitiveError
+from nalu_sr.model import StackedModel, compose_sympy
+from nalu_sr.primitives import (
+    ARITHMETIC_PRIMITIVES,
+    BUILTIN_PRIMITIVES,
+    Primitive,
+    PrimitiveSet,
+    make_primitive,
+)
+from nalu_sr.units import (
+    NAC,
+    NALU,
+    NAU,
+    NMU,
+    NPU,
+    UNITS,
+    ArithmeticUnit,
+    PrimitiveAttention,
+    RealNPU,
+    SnappedUnit,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ARITHMETIC_PRIMITIVES",
+    "BUILTIN_PRIMITIVES",
+    "NAC",
+    "NALU",
+    "NAU",
+    "NMU",
+    "NPU",
+    "UNITS",
+    "ArithmeticUnit",
+    "NaluSRError",
+    "Primitive",
+    "PrimitiveAttention",
+    "PrimitiveError",
+    "PrimitiveSet",
+    "RealNPU",
+    "SnappedUnit",
+    "StackedModel",
+    "UnknownPrimitiveError",
+    "__version__",
+    "compose_sympy",
+    "make_primitive",
+]

@@ -1,0 +1,113 @@
+"""The contract every arithmetic unit follows."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from fractions import Fraction
+
+import torch
+from torch import nn
+
+from nalu_sr.units._snapped import LinearCombination, LinearOutput, SnappedUnit
+
+
+class ArithmeticUnit(nn.Module, ABC):
+    """Base class of the arithmetic units: a layer with a discrete meaning.
+
+    Every unit maps ``(..., in_features)`` to ``(..., out_features)`` and
+    offers the same small contract, so that models, training loops and the
+    extraction stage can treat units alike.
+
+    Parameters
+    ----------
+    in_features : int
+        Number of inputs.
+    out_features : int
+        Number of outputs.
+    """
+
+    #: Registry name of the unit kind, used in reports and snapped records.
+    kind: str = "unit"
+
+    def __init__(self, in_features: int, out_features: int) -> None:
+        super().__init__()
+        for label, value in (
+            ("in_features", in_features),
+            ("out_features", out_features),
+        ):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{label} must be a positive int, got {value!r}")
+        self.in_features = in_features
+        self.out_features = out_features
+
+    @abstractmethod
+    def reset_parameters(self, generator: torch.Generator | None = None) -> None:
+        """Draw fresh parameters from the unit's published initialisation.
+
+        Parameters
+        ----------
+        generator : torch.Generator or None, default=None
+            Source of randomness; the same seed gives the same parameters.
+        """
+
+    @abstractmethod
+    def penalty(self) -> torch.Tensor:
+        """Return the unit's discreteness / sparsity regulariser (a scalar).
+
+        It is zero exactly when every weight and gate sits on a value it
+        would snap to; training ramps its weight up to make the unit discrete.
+        """
+
+    @abstractmethod
+    def discreteness_error(self) -> float:
+        """Return the largest distance of a weight or gate from its snapped value."""
+
+    @abstractmethod
+    def snap(self, reference_inputs: torch.Tensor | None = None) -> SnappedUnit:
+        """Return the unit's discrete meaning, one record per output.
+
+        Parameters
+        ----------
+        reference_inputs : torch.Tensor or None, default=None
+            Typical inputs, used only by units whose choice depends on the
+            input (the NALU's input-dependent gate).
+
+        Returns
+        -------
+        SnappedUnit
+            What each output computes once weights and gates are snapped.
+        """
+
+    def constrain_(self) -> None:
+        """Project parameters back into their valid range, in place.
+
+        Called by training loops after every optimiser step. Units without
+        constrained parameters do nothing.
+        """
+
+    def extra_repr(self) -> str:
+        """Describe the unit's sizes for ``repr``."""
+        return f"in_features={self.in_features}, out_features={self.out_features}"
+
+
+def fractions_of(row: torch.Tensor, denominator: int = 1) -> tuple[Fraction, ...]:
+    """Round each value of a 1-D tensor to the nearest multiple of ``1/denominator``."""
+    return tuple(Fraction(round(float(v) * denominator), denominator) for v in row)
+
+
+def linear_snap(
+    kind: str, weight: torch.Tensor, discreteness_error: float
+) -> SnappedUnit:
+    """Snapped record of a unit whose outputs are ``W x`` with W on {-1, 0, 1}."""
+    outputs = tuple(
+        LinearOutput(LinearCombination(fractions_of(row.clamp(-1, 1))))
+        for row in weight.detach()
+    )
+    return SnappedUnit(kind, weight.shape[1], outputs, discreteness_error)
+
+
+def max_distance(values: torch.Tensor, snapped: torch.Tensor) -> float:
+    """Largest absolute difference between ``values`` and ``snapped`` (0 if empty)."""
+    if values.numel() == 0:
+        return 0.0
+    return float(torch.max(torch.abs(values.detach() - snapped.detach())))
