@@ -10,6 +10,7 @@ from __future__ import annotations
 import inspect
 import math
 from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 import numpy as np
 import sympy
@@ -29,6 +30,8 @@ _N_CHECK_POINTS = 16
 _LARGE_VALUE = 1e6
 _AGREEMENT_RTOL = 1e-6
 _AGREEMENT_ATOL = 1e-9
+
+_F = TypeVar("_F", bound=Callable[..., object])
 
 
 def make_primitive(
@@ -97,11 +100,23 @@ def make_primitive(
     return Primitive(
         name,
         arity,
-        wrap_non_picklable_objects(torch_fn),
-        wrap_non_picklable_objects(sympy_fn),
-        None if safe_torch_fn is None else wrap_non_picklable_objects(safe_torch_fn),
+        _wrap(torch_fn),
+        _wrap(sympy_fn),
+        None if safe_torch_fn is None else _wrap(safe_torch_fn),
         complexity,
     )
+
+
+def _wrap(function: _F) -> _F:
+    """Wrap a callable so that it survives pickling through cloudpickle.
+
+    Classes, such as ``sympy.sinh``, are left alone: joblib would replace a
+    class by a local wrapper class whose calls return wrapper objects instead
+    of the class's instances, and which cannot be pickled itself.
+    """
+    if inspect.isclass(function):
+        return function
+    return wrap_non_picklable_objects(function)  # type: ignore[no-any-return]
 
 
 def check_primitive(primitive: Primitive) -> None:

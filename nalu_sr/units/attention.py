@@ -147,7 +147,8 @@ class PrimitiveAttention(ArithmeticUnit):
         """Return the normalised attention entropy plus the NAU weight sparsity."""
         probabilities = torch.softmax(self.logits / self.temperature, dim=-1)
         entropy = -(probabilities * torch.log(probabilities.clamp_min(1e-12))).sum(-1)
-        normaliser = max(math.log(len(self.primitives)), 1.0)
+        n_primitives = len(self.primitives)
+        normaliser = math.log(n_primitives) if n_primitives > 1 else 1.0
         sparsity = F.signed_sparsity_penalty(self.weight.clamp(-1.0, 1.0))
         return entropy.mean() / normaliser + sparsity
 
@@ -179,7 +180,7 @@ class PrimitiveAttention(ArithmeticUnit):
             for a, row in enumerate(self._used_weights(output, choice).detach()):
                 offset: Number = Fraction(0)
                 if self.bias is not None:
-                    offset = float(self.bias[output, choice, a])
+                    offset = float(self.bias[output, choice, a].detach())
                 arguments.append(LinearCombination(fractions_of(row), offset))
             outputs.append(PrimitiveOutput(primitive, tuple(arguments)))
         return SnappedUnit(
