@@ -232,7 +232,7 @@ def test_attention_uniform_logits_mix_evenly():
         unit.weight.fill_(1.0)
     # identity(x) and neg(x) averaged: 0; entropy is maximal.
     x = torch.tensor([[5.0]], dtype=torch.float64)
-    assert float(unit(x)) == 0.0
+    assert float(unit(x).detach()) == 0.0
     assert float(unit.penalty().detach()) == pytest.approx(1.0)
     assert unit.discreteness_error() == pytest.approx(0.5)
 
