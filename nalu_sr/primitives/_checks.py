@@ -242,6 +242,8 @@ def _check_closure_and_gradient(primitive: Primitive) -> None:
                 f"the training-safe function is not finite on {label}; "
                 "pass a protected safe_torch_fn",
             )
+        if not value.requires_grad:  # independent of the inputs: zero gradient
+            continue
         (gradient,) = torch.autograd.grad(value.sum(), args, allow_unused=True)
         if gradient is not None and not torch.isfinite(gradient).all():
             raise PrimitiveError(

@@ -177,7 +177,7 @@ class RealNPU(_PowerUnit):
     >>> with torch.no_grad():
     ...     _ = unit.real_weight.copy_(torch.tensor([[1.0, -1.0]]))
     ...     _ = unit.gate.fill_(1.0)
-    >>> round(float(unit(torch.tensor([[-6.0, 3.0]]))), 6)
+    >>> round(float(unit(torch.tensor([[-6.0, 3.0]])).detach()), 6)
     -2.0
     """
 

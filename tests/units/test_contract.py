@@ -50,11 +50,15 @@ class TestContract:
     def test_same_generator_seed_gives_same_parameters(self, kind):
         first, second = make_unit(kind, seed=7), make_unit(kind, seed=7)
         third = make_unit(kind, seed=8)
-        for (name, a), b in zip(first.state_dict().items(), second.state_dict().values()):
+        for (name, a), b in zip(
+            first.state_dict().items(), second.state_dict().values(), strict=False
+        ):
             assert torch.equal(a, b), name
         differs = [
             not torch.equal(a, c)
-            for a, c in zip(first.state_dict().values(), third.state_dict().values())
+            for a, c in zip(
+                first.state_dict().values(), third.state_dict().values(), strict=False
+            )
         ]
         assert any(differs)
 
@@ -82,7 +86,9 @@ class TestContract:
         )
 
         def forward(*parameters):
-            return functional_call(unit, dict(zip(names, parameters)), (x,))
+            return functional_call(
+                unit, dict(zip(names, parameters, strict=False)), (x,)
+            )
 
         assert torch.autograd.gradcheck(forward, values, eps=1e-6, atol=1e-5)
 

@@ -8,8 +8,7 @@ import sympy
 import torch
 
 from nalu_sr import NAC, NALU, NAU, NMU, NPU, PrimitiveAttention, RealNPU
-from nalu_sr.units import LinearOutput, PrimitiveOutput, ProductOutput
-from nalu_sr.units import functional as F
+from nalu_sr.units import LinearOutput, PrimitiveOutput, ProductOutput, functional as F
 
 BIG = 40.0  # tanh(40) == sigmoid(40) == 1.0 in float64
 a, b = sympy.symbols("a b", positive=True)
@@ -266,7 +265,7 @@ def test_attention_bias_becomes_float_offset():
 
 
 def test_attention_custom_primitive_and_errors():
-    with pytest.raises(ValueError, match="unknown primitive 'sinn'.*'sin'"):
+    with pytest.raises(ValueError, match=r"unknown primitive 'sinn'.*'sin'"):
         PrimitiveAttention(2, 1, primitives=("sinn",))
     with pytest.raises(ValueError, match="selection must be"):
         PrimitiveAttention(2, 1, selection="hard")
