@@ -41,3 +41,7 @@ class PrimitiveError(NaluSRError, ValueError):
 
 class UnknownPrimitiveError(NaluSRError, ValueError):
     """A primitive was asked for by a name that no known primitive has."""
+
+
+class PoorFitWarning(UserWarning):
+    """No candidate formula fitted the validation data well."""

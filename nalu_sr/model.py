@@ -85,6 +85,14 @@ class StackedModel(nn.Module):
         """Return the largest discreteness error of any unit."""
         return max(unit.discreteness_error() for unit in self.arithmetic_units())
 
+    def discrete_parameters(self) -> list[tuple[nn.Parameter, torch.Tensor]]:
+        """Return every unit's snappable parameters with their targets."""
+        return [
+            pair
+            for unit in self.arithmetic_units()
+            for pair in unit.discrete_parameters()
+        ]
+
     def constrain_(self) -> None:
         """Project every unit's parameters into their valid range."""
         for unit in self.arithmetic_units():

@@ -78,6 +78,21 @@ class ArithmeticUnit(nn.Module, ABC):
             What each output computes once weights and gates are snapped.
         """
 
+    def discrete_parameters(self) -> list[tuple[nn.Parameter, torch.Tensor]]:
+        """Return each snappable parameter with the values it would snap to.
+
+        Training uses the pairs to pull parameters towards their snapped
+        values and to freeze them there one by one (progressive snapping).
+        Units whose snapped values are not reachable in parameter space
+        (the tanh-sigmoid weights of NAC and NALU) return an empty list.
+
+        Returns
+        -------
+        list of (torch.nn.Parameter, torch.Tensor)
+            Parameters and same-shaped detached targets.
+        """
+        return []
+
     def constrain_(self) -> None:
         """Project parameters back into their valid range, in place.
 

@@ -24,10 +24,34 @@ Number: TypeAlias = Fraction | float
 
 
 def to_sympy_number(value: Number) -> sympy.Expr:
-    """Exact rationals become ``Rational``; floats stay ``Float``."""
-    if isinstance(value, Fraction):
+    """Exact rationals and ints become ``Rational``; floats stay ``Float``."""
+    if isinstance(value, Fraction | int):
         return sympy.Rational(value.numerator, value.denominator)
     return sympy.Float(value)
+
+
+def cos_pi(exponent: float) -> float:
+    """Return ``cos(pi * exponent)``, exactly where ``2 * exponent`` is an integer.
+
+    ``math.cos(math.pi / 2)`` is ``6e-17``, not the ``0`` that SymPy's exact
+    ``cos(pi/2)`` gives, so the sign factor of a half-integer power would
+    otherwise differ between the numeric and the symbolic meaning.
+    """
+    twice = 2 * exponent
+    if math.isfinite(twice) and twice == int(twice):
+        return (1.0, 0.0, -1.0, 0.0)[int(twice) % 4]
+    return math.cos(math.pi * exponent)
+
+
+def evaluate_primitive(
+    primitive: Primitive, arguments: Sequence[np.ndarray]
+) -> np.ndarray:
+    """Apply ``primitive``'s exact torch function to float64 numpy arguments."""
+    import torch
+
+    tensors = [torch.from_numpy(np.asarray(a, dtype=np.float64)) for a in arguments]
+    with torch.no_grad():
+        return primitive.exact_forward(*tensors).numpy()
 
 
 def exact_fraction(value: float, denominator: int = 1) -> Fraction:
@@ -126,7 +150,7 @@ class ProductOutput:
                     continue
                 factor = np.abs(column) ** e
                 if self.signed:
-                    factor = factor * np.where(column < 0, math.cos(math.pi * e), 1.0)
+                    factor = factor * np.where(column < 0, cos_pi(e), 1.0)
                 result = result * factor
         return result
 
@@ -152,11 +176,8 @@ class PrimitiveOutput:
 
     def evaluate(self, inputs: np.ndarray) -> np.ndarray:
         """Evaluate on ``inputs`` of shape ``(n, in_features)`` (exact torch)."""
-        import torch
-
-        arguments = [torch.from_numpy(a.evaluate(inputs)) for a in self.arguments]
-        with torch.no_grad():
-            return self.primitive.exact_forward(*arguments).numpy()
+        arguments = [a.evaluate(inputs) for a in self.arguments]
+        return evaluate_primitive(self.primitive, arguments)
 
 
 SnappedOutput: TypeAlias = LinearOutput | ProductOutput | PrimitiveOutput

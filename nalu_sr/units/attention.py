@@ -143,6 +143,10 @@ class PrimitiveAttention(ArithmeticUnit):
         with torch.no_grad():
             self.weight.clamp_(-1.0, 1.0)
 
+    def discrete_parameters(self) -> list[tuple[nn.Parameter, torch.Tensor]]:
+        """Return the argument weights with their nearest values in {-1, 0, 1}."""
+        return [(self.weight, torch.round(self.weight.detach().clamp(-1.0, 1.0)))]
+
     def penalty(self) -> torch.Tensor:
         """Return the normalised attention entropy plus the NAU weight sparsity."""
         probabilities = torch.softmax(self.logits / self.temperature, dim=-1)

@@ -68,6 +68,10 @@ class NAU(ArithmeticUnit):
         with torch.no_grad():
             self.weight.clamp_(-1.0, 1.0)
 
+    def discrete_parameters(self) -> list[tuple[nn.Parameter, torch.Tensor]]:
+        """Return the weight with its nearest values in {-1, 0, 1}."""
+        return [(self.weight, torch.round(self.weight.detach().clamp(-1.0, 1.0)))]
+
     def penalty(self) -> torch.Tensor:
         """Return ``mean(min(|W|, 1 - |W|))``."""
         return F.signed_sparsity_penalty(self.weight.clamp(-1.0, 1.0))

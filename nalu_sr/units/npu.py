@@ -65,6 +65,17 @@ class _PowerUnit(ArithmeticUnit):
         with torch.no_grad():
             self.gate.clamp_(0.0, 1.0)
 
+    def discrete_parameters(self) -> list[tuple[nn.Parameter, torch.Tensor]]:
+        """Return exponents (to multiples), gate (to {0, 1}) and ``W_i`` (to 0)."""
+        weight = self.real_weight.detach()
+        pairs = [
+            (self.real_weight, F.snap_to_multiples(weight, self.exponent_denominator)),
+            (self.gate, torch.round(self.gate.detach().clamp(0.0, 1.0))),
+        ]
+        if self.imaginary_weight is not None:
+            pairs.append((self.imaginary_weight, torch.zeros_like(weight)))
+        return pairs
+
     def penalty(self) -> torch.Tensor:
         """Return the L1 norm (mean absolute value) of all parameters."""
         total = self.real_weight.abs().mean() + self.clipped_gate().abs().mean()

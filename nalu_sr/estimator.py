@@ -1,0 +1,306 @@
+"""The scikit-learn estimator: fit tabular data, return an exact formula."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+import sympy
+import torch
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from nalu_sr._params import check_fraction, feature_symbols, resolve_search_config
+from nalu_sr.architectures import DEFAULT_ARCHITECTURES
+from nalu_sr.exceptions import PoorFitWarning
+from nalu_sr.export.numpy import CallableExpression
+from nalu_sr.extraction.candidate import Candidate, Split
+from nalu_sr.model import StackedModel
+from nalu_sr.primitives import Primitive
+from nalu_sr.search import SearchOutcome, plan_search, run_search, select_candidate
+
+#: Relative validation loss above which the chosen formula is reported as poor.
+POOR_FIT_LOSS = 1e-2
+_MIN_ROWS_TO_SPLIT = 10
+
+
+class NALURegressor(RegressorMixin, BaseEstimator):
+    """Symbolic regression with neural arithmetic units.
+
+    ``fit`` trains small networks of arithmetic units (several families,
+    widths and restarts), snaps each to exact integer or half-integer weights,
+    refits the constants of its linear head by least squares, replaces them by
+    simple exact numbers where the data allows, and keeps the simplest formula
+    whose validation error is close to the best. ``predict`` evaluates that
+    formula, not a network.
+
+    Parameters
+    ----------
+    primitives : sequence of str or Primitive, or None, default=None
+        Functions the ``"attention"`` architecture attends over; ``None`` means
+        :data:`~nalu_sr.ARITHMETIC_PRIMITIVES`. Custom ones come from
+        :func:`~nalu_sr.make_primitive`.
+    architectures : sequence of str, default=("power", "sum-power")
+        Body families to search, from :data:`~nalu_sr.ARCHITECTURES`:
+        ``"power"`` (sums of monomials), ``"sum-power"`` (powers and ratios of
+        sums), ``"sum-product"`` (NAU -> NMU), ``"nalu"`` (the paper's stacked
+        NALU) and ``"attention"`` (primitive attention).
+    hidden_widths : int, sequence of int or None, default=None
+        Hidden widths to try; ``None`` uses each family's defaults.
+    n_restarts : int, default=3
+        Training runs per family and width. The first runs of the ``"power"``
+        family start from data-driven initialisations.
+    max_iter : int, default=800
+        Optimiser steps per training run.
+    learning_rate_init : float, default=0.05
+        Adam's learning rate.
+    batch_size : int or None, default=None
+        Rows per step; ``None`` uses all training rows.
+    penalty_weight : float, default=0.05
+        Peak weight of the pull of parameters towards their snapped values.
+    early_stopping : bool, default=True
+        Stop the search as soon as a formula fits the validation rows to
+        within ``tol``.
+    validation_fraction : float, default=0.2
+        Fraction of rows held out to judge and select formulas (all rows are
+        used for both when there are fewer than 10).
+    tol : float, default=1e-10
+        Relative validation error (MSE / variance) at or below which a
+        formula counts as exact. Constant simplification and pruning may also
+        degrade the error up to this value.
+    selection_factor : float, default=2.0
+        A formula qualifies for selection when its validation error is at most
+        this factor times the best; the simplest qualifying formula is chosen.
+    max_time : float or None, default=None
+        Time budget of the search in seconds (checked between runs).
+    random_state : int, RandomState instance or None, default=None
+        Seeds the validation split and every training run.
+    verbose : int, default=0
+        Print one line per training run when positive.
+    device : str, default="cpu"
+        Torch device for training.
+
+    Attributes
+    ----------
+    expression_ : sympy.Expr
+        The chosen formula, over real symbols named after the features.
+    equations_ : list of dict
+        Every kept candidate (``complexity``, ``train_loss``,
+        ``validation_loss``, ``architecture``, ``width``, ``seed``,
+        ``expression``, ``chosen``), sorted by complexity.
+    best_index_ : int
+        Index of the chosen formula in ``equations_``.
+    loss_ : float
+        Relative validation error (MSE / variance) of the chosen formula.
+    exact_ : bool
+        Whether ``loss_ <= tol``.
+    module_ : StackedModel or None
+        The trained, snapped torch body of the chosen formula (``None`` for
+        the closed-form linear candidate).
+    history_ : list of float
+        Training loss per step of the chosen formula's run.
+    n_iter_ : int
+        Number of training runs performed.
+    feature_symbols_ : list of sympy.Symbol
+        Symbols of the features, in column order.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of str
+        Feature names, when ``X`` had string column names.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nalu_sr import NALURegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.uniform(1, 5, size=(200, 2))
+    >>> model = NALURegressor(random_state=0).fit(X, X[:, 0] * X[:, 1])
+    >>> model.expression_
+    x0*x1
+    """
+
+    def __init__(
+        self,
+        *,
+        primitives: Sequence[str | Primitive] | None = None,
+        architectures: Sequence[str] = DEFAULT_ARCHITECTURES,
+        hidden_widths: int | Sequence[int] | None = None,
+        n_restarts: int = 3,
+        max_iter: int = 800,
+        learning_rate_init: float = 0.05,
+        batch_size: int | None = None,
+        penalty_weight: float = 0.05,
+        early_stopping: bool = True,
+        validation_fraction: float = 0.2,
+        tol: float = 1e-10,
+        selection_factor: float = 2.0,
+        max_time: float | None = None,
+        random_state: int | np.random.RandomState | None = None,
+        verbose: int = 0,
+        device: str = "cpu",
+    ) -> None:
+        self.primitives = primitives
+        self.architectures = architectures
+        self.hidden_widths = hidden_widths
+        self.n_restarts = n_restarts
+        self.max_iter = max_iter
+        self.learning_rate_init = learning_rate_init
+        self.batch_size = batch_size
+        self.penalty_weight = penalty_weight
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.tol = tol
+        self.selection_factor = selection_factor
+        self.max_time = max_time
+        self.random_state = random_state
+        self.verbose = verbose
+        self.device = device
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = str(self.device) != "cpu"
+        return tags
+
+    def fit(self, X: Any, y: Any) -> NALURegressor:
+        """Search for the formula behind ``y = f(X)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs; a DataFrame's column names become the formula's symbols.
+        y : array-like of shape (n_samples,)
+            Targets.
+
+        Returns
+        -------
+        NALURegressor
+            The fitted estimator.
+        """
+        X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
+        config = resolve_search_config(self.get_params())
+        check_fraction("validation_fraction", self.validation_fraction)
+        random_state = check_random_state(self.random_state)
+        split = self._split(X, y, random_state)
+        names = getattr(self, "feature_names_in_", None)
+        symbols = feature_symbols(
+            list(names) if names is not None else [f"x{i}" for i in range(X.shape[1])]
+        )
+        plan = plan_search(config, random_state)
+        report = print if self.verbose else None
+        with _torch_threads(1 if config.device.type == "cpu" else None):
+            outcome = run_search(
+                split, _input_scale(split.X_train), symbols, config, plan, report
+            )
+        self._set_fitted(outcome, symbols)
+        return self
+
+    def _split(
+        self, X: np.ndarray, y: np.ndarray, random_state: np.random.RandomState
+    ) -> Split:
+        """Shuffle and hold out validation rows (or validate on all rows if few)."""
+        if len(y) < _MIN_ROWS_TO_SPLIT:
+            return Split(X, y, X, y)
+        order = random_state.permutation(len(y))
+        n_val = max(1, round(self.validation_fraction * len(y)))
+        val, train = order[:n_val], order[n_val:]
+        return Split(X[train], y[train], X[val], y[val])
+
+    def _set_fitted(self, outcome: SearchOutcome, symbols: list[sympy.Symbol]) -> None:
+        """Select the formula and store every fitted attribute."""
+        order = sorted(
+            range(len(outcome.candidates)),
+            key=lambda i: (
+                outcome.candidates[i].complexity,
+                outcome.candidates[i].validation_loss,
+            ),
+        )
+        candidates = [outcome.candidates[i] for i in order]
+        chosen = select_candidate(candidates, self.tol, self.selection_factor)
+        best = candidates[chosen]
+        self.feature_symbols_ = symbols
+        self.equations_ = [_record(c, i == chosen) for i, c in enumerate(candidates)]
+        self.best_index_ = chosen
+        self.expression_ = best.expression
+        self.loss_ = best.validation_loss
+        self.exact_ = best.validation_loss <= self.tol
+        self.module_: StackedModel | None = outcome.modules[order[chosen]]
+        self.history_ = outcome.histories[order[chosen]]
+        self.n_iter_ = outcome.n_trained
+        self._predictor = CallableExpression(best.expression, symbols)
+        if best.validation_loss > POOR_FIT_LOSS:
+            warnings.warn(
+                f"no formula fits the data well: the best has a relative "
+                f"validation error of {best.validation_loss:.3g} "
+                f"(R^2 = {1 - best.validation_loss:.3g}): {best.expression}",
+                PoorFitWarning,
+                stacklevel=3,
+            )
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Evaluate the chosen formula.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            The formula's values.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        return self._predictor(X)
+
+    def sympy(self, index: int | None = None) -> sympy.Expr:
+        """Return the chosen formula, or candidate ``index`` of ``equations_``."""
+        check_is_fitted(self)
+        if index is None:
+            return self.expression_
+        return self.equations_[index]["expression"]
+
+    def latex(self, index: int | None = None, precision: int = 3) -> str:
+        """Return a formula as LaTeX, floats rounded to ``precision`` digits."""
+        expression = self.sympy(index)
+        rounded = expression.xreplace(
+            {f: sympy.Float(f, precision) for f in expression.atoms(sympy.Float)}
+        )
+        return str(sympy.latex(rounded))
+
+
+def _record(candidate: Candidate, chosen: bool) -> dict[str, Any]:
+    return {
+        "complexity": candidate.complexity,
+        "train_loss": candidate.train_loss,
+        "validation_loss": candidate.validation_loss,
+        "architecture": candidate.architecture,
+        "width": candidate.width,
+        "seed": candidate.seed,
+        "expression": candidate.expression,
+        "chosen": chosen,
+    }
+
+
+def _input_scale(X: np.ndarray) -> float:
+    """Return a positive constant of the inputs' order: their root mean square."""
+    scale = float(np.sqrt(np.mean(X**2))) if X.size else 1.0
+    return scale if np.isfinite(scale) and scale > 0 else 1.0
+
+
+@contextmanager
+def _torch_threads(n_threads: int | None) -> Iterator[None]:
+    """Temporarily set torch's intra-op threads; tiny problems run fastest on one."""
+    if n_threads is None:
+        yield
+        return
+    previous = torch.get_num_threads()
+    torch.set_num_threads(n_threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)

@@ -1,0 +1,251 @@
+"""From a snapped network body to a verified candidate formula.
+
+The body's snapped records give exact hidden expressions (sums, products and
+powers of the inputs). A linear head over them is refitted by least squares in
+float64 on the raw inputs, its negligible terms are pruned, and its constants
+are replaced by simple exact numbers where the validation data allows.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import sympy
+
+from nalu_sr.extraction.constants import simple_number
+from nalu_sr.model import compose_sympy
+from nalu_sr.units import SnappedUnit
+
+#: Relative loss growth accepted when a term is pruned or a constant simplified.
+ACCEPTED_LOSS_GROWTH = 1.5
+
+
+@dataclass(frozen=True)
+class Split:
+    """Training and validation rows in float64."""
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_val: np.ndarray
+    y_val: np.ndarray
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One formula kept by the search.
+
+    Attributes
+    ----------
+    expression : sympy.Expr
+        The formula over the feature symbols.
+    complexity : int
+        Number of nodes of the expression tree.
+    train_loss, validation_loss : float
+        Mean squared error relative to the variance of the target.
+    architecture : str
+        Name of the body family that produced it.
+    width : int
+        Hidden width of that body.
+    seed : int or None
+        Seed of the training run (``None`` for closed-form candidates).
+    """
+
+    expression: sympy.Expr
+    complexity: int
+    train_loss: float
+    validation_loss: float
+    architecture: str
+    width: int
+    seed: int | None
+
+
+def expression_complexity(expression: sympy.Expr) -> int:
+    """Count the nodes of an expression tree (PySR's default complexity)."""
+    return sum(1 for _ in sympy.preorder_traversal(expression))
+
+
+def relative_loss(prediction: np.ndarray, y: np.ndarray) -> float:
+    """Mean squared error over the variance of ``y`` (its mean square if constant)."""
+    if not np.all(np.isfinite(prediction)):
+        return math.inf
+    scale = float(np.var(y)) if len(y) > 1 else 0.0
+    scale = scale if scale > 0 else float(np.mean(y**2)) or 1.0
+    return float(np.mean((prediction - y) ** 2) / scale)
+
+
+def hidden_features(records: Sequence[SnappedUnit], X: np.ndarray) -> np.ndarray:
+    """Evaluate snapped units one after another on ``X``."""
+    values = np.asarray(X, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        for record in records:
+            values = record.evaluate(values)
+    return values
+
+
+@dataclass
+class _Head:
+    """A linear head: chosen columns, their coefficients and an intercept."""
+
+    columns: list[int]
+    coefficients: list[float | sympy.Expr]
+    intercept: float | sympy.Expr
+
+    def predict(self, H: np.ndarray) -> np.ndarray:
+        result = np.full(H.shape[0], float(self.intercept))
+        for column, coefficient in zip(self.columns, self.coefficients, strict=True):
+            result = result + float(coefficient) * H[:, column]
+        return result
+
+
+def _least_squares(H: np.ndarray, y: np.ndarray, columns: list[int]) -> _Head:
+    """Fit coefficients of ``columns`` and an intercept by least squares."""
+    design = np.column_stack([H[:, columns], np.ones(len(y))])
+    solution = np.linalg.lstsq(design, y, rcond=None)[0]
+    return _Head(columns, [float(c) for c in solution[:-1]], float(solution[-1]))
+
+
+def _distinct_columns(expressions: Sequence[sympy.Expr], H: np.ndarray) -> list[int]:
+    """Columns with finite values, a non-constant expression, first of duplicates."""
+    kept: list[int] = []
+    seen: set[sympy.Expr] = set()
+    for j, expression in enumerate(expressions):
+        if expression.is_number or expression in seen:
+            continue
+        if not np.all(np.isfinite(H[:, j])):
+            continue
+        seen.add(expression)
+        kept.append(j)
+    return kept
+
+
+def _prune_terms(
+    head: _Head, H_train: np.ndarray, split: Split, H_val: np.ndarray, tol: float
+) -> _Head:
+    """Drop terms (smallest contribution first) while validation loss allows."""
+    loss = relative_loss(head.predict(H_val), split.y_val)
+    contributions = [
+        abs(float(c)) * float(np.std(H_train[:, j]))
+        for j, c in zip(head.columns, head.coefficients, strict=True)
+    ]
+    for _, column in sorted(zip(contributions, head.columns, strict=True)):
+        trial = _least_squares(
+            H_train, split.y_train, [c for c in head.columns if c != column]
+        )
+        trial_loss = relative_loss(trial.predict(H_val), split.y_val)
+        if trial_loss <= max(loss * ACCEPTED_LOSS_GROWTH, tol):
+            head, loss = trial, trial_loss
+    return head
+
+
+def _simplify_constants(
+    head: _Head, H_val: np.ndarray, y_val: np.ndarray, tol: float
+) -> _Head:
+    """Replace each constant by a simple exact number where validation allows."""
+    loss = relative_loss(head.predict(H_val), y_val)
+    slots = [*range(len(head.coefficients)), -1]
+    for slot in slots:
+        value = float(head.intercept if slot == -1 else head.coefficients[slot])
+        for exact in (sympy.Integer(0), simple_number(value)):
+            if exact is None:
+                continue
+            trial = _Head(head.columns, list(head.coefficients), head.intercept)
+            if slot == -1:
+                trial.intercept = exact
+            else:
+                trial.coefficients[slot] = exact
+            trial_loss = relative_loss(trial.predict(H_val), y_val)
+            if trial_loss <= max(loss * ACCEPTED_LOSS_GROWTH, tol):
+                head, loss = trial, trial_loss
+                break
+    return head
+
+
+def _assume_observed_signs(
+    expression: sympy.Expr, symbols: Sequence[sympy.Symbol], X: np.ndarray
+) -> sympy.Expr:
+    """Resolve sign cases for features that were positive in every training row.
+
+    Fractional powers of a real input are emitted with an explicit branch for
+    negative values; on a feature never seen non-positive, that branch is moot,
+    so ``x**(1/2)`` is kept as ``sqrt(x)``.
+    """
+    positive = {
+        symbol: sympy.Dummy(str(symbol), positive=True)
+        for symbol, column in zip(symbols, X.T, strict=True)
+        if np.all(column > 0)
+    }
+    if not positive:
+        return expression
+    refined = expression.subs(positive)
+    return refined.subs({dummy: symbol for symbol, dummy in positive.items()})
+
+
+def _to_sympy_constant(value: float | sympy.Expr) -> sympy.Expr:
+    return value if isinstance(value, sympy.Expr) else sympy.Float(value, 15)
+
+
+def extract_candidate(
+    records: Sequence[SnappedUnit],
+    symbols: Sequence[sympy.Symbol],
+    split: Split,
+    *,
+    architecture: str,
+    width: int,
+    seed: int | None,
+    tol: float,
+) -> Candidate | None:
+    """Turn a snapped body into a candidate formula with a refitted linear head.
+
+    Parameters
+    ----------
+    records : sequence of SnappedUnit
+        The snapped body, in stack order (empty for a plain linear model).
+    symbols : sequence of sympy.Symbol
+        One symbol per feature.
+    split : Split
+        Raw (unscaled) training and validation data.
+    architecture : str
+        Name of the body family, recorded on the candidate.
+    width : int
+        Hidden width, recorded on the candidate.
+    seed : int or None
+        Training seed, recorded on the candidate.
+    tol : float
+        Relative validation loss at or below which a formula counts as exact;
+        pruning and constant simplification may always degrade the loss up to it.
+
+    Returns
+    -------
+    Candidate or None
+        ``None`` when the body produces no usable feature.
+    """
+    expressions = compose_sympy(records, symbols) if records else list(symbols)
+    expressions = [
+        _assume_observed_signs(e, symbols, split.X_train) for e in expressions
+    ]
+    H_train = hidden_features(records, split.X_train)
+    H_val = hidden_features(records, split.X_val)
+    columns = _distinct_columns(expressions, H_train)
+    columns = [j for j in columns if np.all(np.isfinite(H_val[:, j]))]
+    head = _least_squares(H_train, split.y_train, columns)
+    head = _prune_terms(head, H_train, split, H_val, tol)
+    head = _simplify_constants(head, H_val, split.y_val, tol)
+    expression = sympy.Add(
+        *(
+            _to_sympy_constant(c) * expressions[j]
+            for j, c in zip(head.columns, head.coefficients, strict=True)
+        ),
+        _to_sympy_constant(head.intercept),
+    )
+    return Candidate(
+        expression=expression,
+        complexity=expression_complexity(expression),
+        train_loss=relative_loss(head.predict(H_train), split.y_train),
+        validation_loss=relative_loss(head.predict(H_val), split.y_val),
+        architecture=architecture,
+        width=width,
+        seed=seed,
+    )

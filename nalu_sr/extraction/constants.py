@@ -1,0 +1,73 @@
+"""Recognising simple numbers: small rationals, and their products with pi and e."""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import sympy
+
+_TRANSCENDENTALS: tuple[tuple[sympy.Expr, float], ...] = (
+    (sympy.pi, math.pi),
+    (1 / sympy.pi, 1 / math.pi),
+    (sympy.pi**2, math.pi**2),
+    (1 / sympy.pi**2, 1 / math.pi**2),
+    (sympy.E, math.e),
+    (1 / sympy.E, 1 / math.e),
+)
+
+
+def simple_number(
+    value: float, rtol: float = 1e-6, max_denominator: int = 12
+) -> sympy.Expr | None:
+    """Return a simple exact number within ``rtol`` of ``value``, if there is one.
+
+    Tried in order of simplicity: integers, rationals ``p/q`` with
+    ``q <= max_denominator``, then such rationals times ``pi``, ``1/pi``,
+    ``pi**2``, ``1/pi**2``, ``e`` or ``1/e``.
+
+    Parameters
+    ----------
+    value : float
+        The constant to recognise.
+    rtol : float, default=1e-6
+        Largest accepted relative difference.
+    max_denominator : int, default=12
+        Largest denominator of the rational part.
+
+    Returns
+    -------
+    sympy.Expr or None
+        The exact number, or ``None`` when nothing simple is close enough.
+
+    Examples
+    --------
+    >>> simple_number(0.0795774715)
+    1/(4*pi)
+    >>> simple_number(-1.5)
+    -3/2
+    >>> simple_number(0.1234567) is None
+    True
+    """
+    if not math.isfinite(value):
+        return None
+    if value == 0:
+        return sympy.Integer(0)
+    rational = _close_rational(value, rtol, max_denominator)
+    if rational is not None:
+        return rational
+    for symbolic, numeric in _TRANSCENDENTALS:
+        rational = _close_rational(value / numeric, rtol, max_denominator)
+        if rational is not None:
+            return rational * symbolic
+    return None
+
+
+def _close_rational(
+    value: float, rtol: float, max_denominator: int
+) -> sympy.Rational | None:
+    """Return the simplest small-denominator rational within ``rtol``, or None."""
+    candidate = Fraction(value).limit_denominator(max_denominator)
+    if candidate == 0 or abs(float(candidate) - value) > rtol * abs(value):
+        return None
+    return sympy.Rational(candidate.numerator, candidate.denominator)

@@ -1,0 +1,226 @@
+"""The search: train candidate bodies, snap them, extract and keep formulas.
+
+Data flows one way: the split data goes into training (one body per plan
+entry), each trained and snapped body goes into extraction, and extraction
+returns a :class:`~nalu_sr.extraction.candidate.Candidate`. Selection among
+candidates happens last.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import sympy
+import torch
+
+from nalu_sr.architectures import ARCHITECTURES, data_driven_init_
+from nalu_sr.extraction.candidate import Candidate, Split, extract_candidate
+from nalu_sr.model import StackedModel
+from nalu_sr.primitives import PrimitiveSet
+from nalu_sr.training.varpro import BodyTrainConfig, train_body
+
+
+@dataclass(frozen=True)
+class PlanEntry:
+    """One training run: a body family, its width, a restart index and a seed."""
+
+    architecture: str
+    width: int
+    restart: int
+    seed: int
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """Resolved settings of a search (built from estimator parameters)."""
+
+    architectures: tuple[str, ...]
+    widths: tuple[int, ...] | None
+    n_restarts: int
+    train: BodyTrainConfig
+    primitives: PrimitiveSet
+    tol: float
+    early_stopping: bool
+    max_time: float | None
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+
+
+@dataclass
+class SearchOutcome:
+    """Everything a search produced."""
+
+    candidates: list[Candidate] = field(default_factory=list)
+    modules: list[StackedModel | None] = field(default_factory=list)
+    histories: list[list[float]] = field(default_factory=list)
+    n_trained: int = 0
+    n_diverged: int = 0
+    stopped_early: bool = False
+    timed_out: bool = False
+
+
+def plan_search(
+    config: SearchConfig, random_state: np.random.RandomState
+) -> list[PlanEntry]:
+    """Order the training runs from simplest to widest and draw their seeds.
+
+    Seeds are drawn from ``random_state`` once per entry, in plan order, so the
+    same random state always gives the same plan (gplearn's per-job seeds).
+    """
+    keyed = []
+    for order, name in enumerate(config.architectures):
+        widths = config.widths or ARCHITECTURES[name].default_widths
+        for width in widths:
+            for restart in range(config.n_restarts):
+                keyed.append(((width, restart, order), name, width, restart))
+    keyed.sort(key=lambda item: item[0])
+    seeds = random_state.randint(np.iinfo(np.int32).max, size=len(keyed))
+    return [
+        PlanEntry(name, width, restart, int(seed))
+        for (_, name, width, restart), seed in zip(keyed, seeds, strict=True)
+    ]
+
+
+def _train_entry(
+    entry: PlanEntry,
+    config: SearchConfig,
+    X_scaled: torch.Tensor,
+    y: torch.Tensor,
+) -> tuple[StackedModel, list[float], bool]:
+    """Build, initialise and train one body; return it, its history, divergence."""
+    generator = torch.Generator().manual_seed(entry.seed)
+    architecture = ARCHITECTURES[entry.architecture]
+    body = architecture.build(
+        X_scaled.shape[1], entry.width, config.primitives, generator
+    )
+    body = body.to(dtype=X_scaled.dtype, device=X_scaled.device)
+    data_driven_init_(body, entry.architecture, X_scaled, y, entry.restart)
+    result = train_body(body, X_scaled, y, config.train, generator)
+    return body.cpu(), result.history, result.diverged
+
+
+def run_search(
+    split: Split,
+    scale: float,
+    symbols: Sequence[sympy.Symbol],
+    config: SearchConfig,
+    plan: Sequence[PlanEntry],
+    report: Callable[[str], None] | None = None,
+) -> SearchOutcome:
+    """Run the plan: a closed-form linear candidate first, then each training run.
+
+    Parameters
+    ----------
+    split : Split
+        Raw training and validation data.
+    scale : float
+        Positive constant the inputs are divided by for training; products and
+        powers are unchanged up to constants, which the refitted head absorbs.
+    symbols : sequence of sympy.Symbol
+        One symbol per feature.
+    config : SearchConfig
+        Settings.
+    plan : sequence of PlanEntry
+        Training runs, in order.
+    report : callable or None, default=None
+        Receives one progress line per run (verbose mode).
+
+    Returns
+    -------
+    SearchOutcome
+        Candidates, with the trained module and loss history of each.
+    """
+    outcome = SearchOutcome()
+    _add(outcome, _extract([], "linear", 0, None, split, symbols, config), None, [])
+    X_scaled = torch.as_tensor(split.X_train / scale, device=config.device)
+    y = torch.as_tensor(split.y_train, device=config.device)
+    started = time.perf_counter()
+    for entry in plan:
+        if _should_stop(outcome, config, started):
+            break
+        body, history, diverged = _train_entry(entry, config, X_scaled, y)
+        outcome.n_trained += 1
+        if diverged:
+            outcome.n_diverged += 1
+            continue
+        records = body.snap(torch.as_tensor(split.X_train / scale))
+        candidate = _extract(
+            records, entry.architecture, entry.width, entry.seed, split, symbols, config
+        )
+        _add(outcome, candidate, body, history)
+        if report is not None and candidate is not None:
+            report(
+                f"{entry.architecture} width={entry.width} seed={entry.seed}: "
+                f"validation loss {candidate.validation_loss:.3g}, "
+                f"{candidate.expression}"
+            )
+    return outcome
+
+
+def _extract(
+    records: Sequence,
+    architecture: str,
+    width: int,
+    seed: int | None,
+    split: Split,
+    symbols: Sequence[sympy.Symbol],
+    config: SearchConfig,
+) -> Candidate | None:
+    return extract_candidate(
+        records,
+        symbols,
+        split,
+        architecture=architecture,
+        width=width,
+        seed=seed,
+        tol=config.tol,
+    )
+
+
+def _add(
+    outcome: SearchOutcome,
+    candidate: Candidate | None,
+    module: StackedModel | None,
+    history: list[float],
+) -> None:
+    if candidate is None or not math.isfinite(candidate.validation_loss):
+        return
+    outcome.candidates.append(candidate)
+    outcome.modules.append(module)
+    outcome.histories.append(history)
+
+
+def _should_stop(outcome: SearchOutcome, config: SearchConfig, started: float) -> bool:
+    """Stop once an exact formula is known (early stopping) or time is up."""
+    if config.early_stopping and any(
+        c.validation_loss <= config.tol for c in outcome.candidates
+    ):
+        outcome.stopped_early = True
+        return True
+    if config.max_time is not None and outcome.n_trained > 0:
+        if time.perf_counter() - started > config.max_time:
+            outcome.timed_out = True
+            return True
+    return False
+
+
+def select_candidate(
+    candidates: Sequence[Candidate], tol: float, selection_factor: float
+) -> int:
+    """Index of the simplest candidate whose validation loss is near the best.
+
+    A candidate qualifies when its loss is at most ``selection_factor`` times the
+    best loss, or at most ``tol``; among those the lowest complexity wins, then
+    the lower loss.
+    """
+    best = min(c.validation_loss for c in candidates)
+    threshold = max(best * selection_factor, tol)
+    qualified = [
+        (c.complexity, c.validation_loss, i)
+        for i, c in enumerate(candidates)
+        if c.validation_loss <= threshold
+    ]
+    return min(qualified)[2]

@@ -1,0 +1,225 @@
+"""Training a network body under a least-squares linear head.
+
+The head ``y = H w + b`` on top of the body's hidden features ``H`` is solved in
+closed form at every step (variable projection), so gradient descent only has
+to find the body's discrete structure. Training runs in three phases, as the
+literature recommends: a free fit; a linear ramp of a pull towards the snapped
+values; and progressive snapping, which freezes the most certain parameters on
+their snapped values first and lets the rest re-fit around them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+from nalu_sr.model import StackedModel
+from nalu_sr.training.loop import TrainResult
+from nalu_sr.training.schedules import linear_ramp
+
+
+@dataclass(frozen=True)
+class BodyTrainConfig:
+    """Settings for :func:`train_body`.
+
+    Parameters
+    ----------
+    max_iter : int, default=800
+        Number of optimiser steps.
+    learning_rate : float, default=0.05
+        Adam's learning rate.
+    batch_size : int or None, default=None
+        Rows per step (drawn with replacement); ``None`` uses all rows.
+    penalty_weight : float, default=0.05
+        Peak weight of the pull towards snapped values.
+    penalty_start, penalty_end : float, default=0.3, 0.6
+        Fractions of ``max_iter`` between which the pull ramps up.
+    n_snap_rounds : int, default=4
+        Progressive snapping rounds, spread over the last 40% of steps.
+    ridge : float, default=1e-9
+        Relative ridge term that keeps the head's normal equations solvable.
+    """
+
+    max_iter: int = 800
+    learning_rate: float = 0.05
+    batch_size: int | None = None
+    penalty_weight: float = 0.05
+    penalty_start: float = 0.3
+    penalty_end: float = 0.6
+    n_snap_rounds: int = 4
+    ridge: float = 1e-9
+
+
+def solve_head(
+    hidden: torch.Tensor, y: torch.Tensor, ridge: float = 1e-9
+) -> torch.Tensor:
+    """Least-squares prediction of ``y`` from ``hidden`` plus an intercept.
+
+    Parameters
+    ----------
+    hidden : torch.Tensor
+        Hidden features of shape ``(n, k)``.
+    y : torch.Tensor
+        Targets of shape ``(n,)``.
+    ridge : float, default=1e-9
+        Ridge term relative to the mean diagonal of the normal matrix.
+
+    Returns
+    -------
+    torch.Tensor
+        The fitted values, shape ``(n,)``, differentiable w.r.t. ``hidden``.
+    """
+    design = torch.cat([hidden, torch.ones_like(hidden[:, :1])], dim=1)
+    gram = design.T @ design
+    eye = torch.eye(gram.shape[0], dtype=gram.dtype)
+    damping = ridge * torch.trace(gram).detach() / gram.shape[0] + 1e-30
+    weights = torch.linalg.solve(gram + damping * eye, design.T @ y)
+    prediction: torch.Tensor = design @ weights
+    return prediction
+
+
+def relative_mse(prediction: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Mean squared error divided by the variance of ``y`` (or its mean square)."""
+    scale = torch.var(y, correction=0) if len(y) > 1 else y.pow(2).mean()
+    scale = scale if float(scale) > 0 else torch.ones_like(scale)
+    return torch.mean((prediction - y) ** 2) / scale
+
+
+class _ProgressiveSnapper:
+    """Freezes snappable parameter entries on their snapped values, in rounds."""
+
+    def __init__(self, body: StackedModel) -> None:
+        self._pairs = body.discrete_parameters()
+        self._masks = [torch.zeros_like(p, dtype=torch.bool) for p, _ in self._pairs]
+        self._targets = [target.clone() for _, target in self._pairs]
+
+    def freeze_fraction(
+        self, fraction: float, fresh_targets: list[torch.Tensor]
+    ) -> None:
+        """Freeze the most certain ``fraction`` of all entries, keeping earlier ones."""
+        distances = torch.cat(
+            [
+                torch.abs(p.detach() - t).flatten()
+                for (p, _), t in zip(self._pairs, fresh_targets, strict=True)
+            ]
+        )
+        if distances.numel() == 0:
+            return
+        n_frozen = math.ceil(fraction * distances.numel())
+        order = torch.argsort(distances, stable=True)[:n_frozen]
+        flat = torch.zeros(distances.numel(), dtype=torch.bool)
+        flat[order] = True
+        offset = 0
+        for i, (p, _) in enumerate(self._pairs):
+            chosen = flat[offset : offset + p.numel()].view_as(p)
+            newly = chosen & ~self._masks[i]
+            self._targets[i] = torch.where(newly, fresh_targets[i], self._targets[i])
+            self._masks[i] |= chosen
+            offset += p.numel()
+        self.project()
+
+    def project(self) -> None:
+        """Put frozen entries back on their snapped values."""
+        with torch.no_grad():
+            for (p, _), mask, target in zip(
+                self._pairs, self._masks, self._targets, strict=True
+            ):
+                p.copy_(torch.where(mask, target, p))
+
+
+def _snap_steps(config: BodyTrainConfig) -> dict[int, float]:
+    """Map each step that starts a snapping round to the fraction it freezes."""
+    rounds = max(config.n_snap_rounds, 1)
+    start = 0.6 * config.max_iter
+    span = 0.4 * config.max_iter
+    return {int(start + span * r / rounds): (r + 1) / rounds for r in range(rounds)}
+
+
+def train_body(
+    body: StackedModel,
+    X: torch.Tensor,
+    y: torch.Tensor,
+    config: BodyTrainConfig,
+    generator: torch.Generator | None = None,
+) -> TrainResult:
+    """Train ``body`` under a least-squares head, ending fully snapped.
+
+    Parameters
+    ----------
+    body : StackedModel
+        The network body; its outputs are the head's features.
+    X : torch.Tensor
+        Inputs, shape ``(n, n_features)``.
+    y : torch.Tensor
+        Targets, shape ``(n,)``.
+    config : BodyTrainConfig
+        Settings.
+    generator : torch.Generator or None, default=None
+        Source of randomness for mini-batches.
+
+    Returns
+    -------
+    TrainResult
+        ``loss`` is the relative MSE on all rows after the last snapping round.
+    """
+    optimizer = torch.optim.Adam(body.parameters(), lr=config.learning_rate)
+    snapper = _ProgressiveSnapper(body)
+    snap_at = _snap_steps(config)
+    start = int(config.penalty_start * config.max_iter)
+    end = int(config.penalty_end * config.max_iter)
+    history: list[float] = []
+    body.train()
+    for step in range(config.max_iter):
+        if step in snap_at:
+            fresh = [target for _, target in body.discrete_parameters()]
+            snapper.freeze_fraction(snap_at[step], fresh)
+        rows = _rows(len(X), config.batch_size, generator)
+        loss = relative_mse(solve_head(body(X[rows]), y[rows], config.ridge), y[rows])
+        if not math.isfinite(float(loss.detach())):
+            return TrainResult(math.inf, history, diverged=True)
+        weight = linear_ramp(step, start, end, config.penalty_weight)
+        total = loss + weight * _pull(body) if weight > 0 else loss
+        optimizer.zero_grad()
+        total.backward()
+        optimizer.step()
+        body.constrain_()
+        snapper.project()
+        history.append(float(loss.detach()))
+    snapper.freeze_fraction(1.0, [target for _, target in body.discrete_parameters()])
+    body.eval()
+    return _final_result(body, X, y, config, history)
+
+
+def _pull(body: StackedModel) -> torch.Tensor:
+    """Mean distance of snappable parameters from their snapped values."""
+    pairs = body.discrete_parameters()
+    if not pairs:
+        return body.penalty()
+    return torch.stack([torch.abs(p - target).mean() for p, target in pairs]).sum()
+
+
+def _rows(
+    n: int, batch_size: int | None, generator: torch.Generator | None
+) -> torch.Tensor | slice:
+    """All rows, or a random batch drawn with replacement."""
+    if batch_size is None or batch_size >= n:
+        return slice(None)
+    return torch.randint(n, (batch_size,), generator=generator)
+
+
+def _final_result(
+    body: StackedModel,
+    X: torch.Tensor,
+    y: torch.Tensor,
+    config: BodyTrainConfig,
+    history: list[float],
+) -> TrainResult:
+    """Relative MSE of the snapped body on all rows."""
+    with torch.no_grad():
+        try:
+            loss = float(relative_mse(solve_head(body(X), y, config.ridge), y))
+        except RuntimeError:  # a singular head system: the body has collapsed
+            loss = math.inf
+    return TrainResult(loss, history, diverged=not math.isfinite(loss))
