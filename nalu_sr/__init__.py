@@ -5,7 +5,14 @@ user-extensible set of primitive functions are trained on data, then snapped
 to exact weights and read off as SymPy formulas.
 """
 
-from nalu_sr.exceptions import NaluSRError, PrimitiveError, UnknownPrimitiveError
+from nalu_sr.architectures import ARCHITECTURES
+from nalu_sr.estimator import NALURegressor
+from nalu_sr.exceptions import (
+    NaluSRError,
+    PoorFitWarning,
+    PrimitiveError,
+    UnknownPrimitiveError,
+)
 from nalu_sr.model import StackedModel, compose_sympy
 from nalu_sr.primitives import (
     ARITHMETIC_PRIMITIVES,
@@ -30,6 +37,7 @@ from nalu_sr.units import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "ARCHITECTURES",
     "ARITHMETIC_PRIMITIVES",
     "BUILTIN_PRIMITIVES",
     "NAC",
@@ -39,7 +47,9 @@ __all__ = [
     "NPU",
     "UNITS",
     "ArithmeticUnit",
+    "NALURegressor",
     "NaluSRError",
+    "PoorFitWarning",
     "Primitive",
     "PrimitiveAttention",
     "PrimitiveError",

@@ -124,14 +124,19 @@ def data_driven_init_(
     X: torch.Tensor,
     y: torch.Tensor,
     restart: int,
+    previous: StackedModel | None = None,
 ) -> None:
-    """Seed a body's first restarts from the data instead of at random.
+    """Seed a body from the data and from smaller solutions instead of at random.
 
-    For the ``"power"`` family, restart 0 sets the first unit's exponents to the
-    least-squares fit of ``log|y|`` on ``log|x|`` (exact for a single monomial)
-    and the other units to single inputs; restart 1 sets every unit to a single
-    input (exact for sums of inputs). Later restarts and other families keep
-    their random initialisation.
+    ``"power"`` family, restart ``r``: the first units copy ``previous`` (the
+    best snapped body one width smaller), or, at width 1, the least-squares fit
+    of ``log|y|`` on ``log|x|`` (exact for a single monomial); the one new unit
+    starts on input ``r`` alone. Without ``previous`` at a larger width, units
+    start on single inputs.
+    ``"sum-power"`` and ``"sum-product"`` families, restart ``r``: the first
+    hidden sum starts on input ``r`` alone and the second on all other inputs,
+    the pattern of ``x0 / (x1 + x2)`` or ``(x0 + x1) * x2``.
+    Other families keep their random initialisation.
 
     Parameters
     ----------
@@ -145,19 +150,52 @@ def data_driven_init_(
         Targets, shape ``(n,)``.
     restart : int
         Index of the restart within its (family, width) group.
+    previous : StackedModel or None, default=None
+        Best snapped body of the same family one width smaller.
     """
-    if architecture != "power" or restart > 1:
-        return
+    if architecture == "power":
+        _init_power(body, X, y, restart, previous)
+    elif architecture in ("sum-power", "sum-product"):
+        _init_sums(body, X.shape[1], restart)
+
+
+def _init_power(
+    body: StackedModel,
+    X: torch.Tensor,
+    y: torch.Tensor,
+    restart: int,
+    previous: StackedModel | None,
+) -> None:
     unit = body.arithmetic_units()[0]
     assert isinstance(unit, RealNPU)
-    n_features = X.shape[1]
+    n_units, n_features = unit.real_weight.shape
     exponents = torch.zeros_like(unit.real_weight)
-    for j in range(exponents.shape[0]):
-        exponents[j, (j - 1 + restart) % n_features] = 1.0
-    if restart == 0:
+    for j in range(n_units):
+        exponents[j, (j + restart) % n_features] = 1.0
+    if previous is not None:
+        (old,) = previous.arithmetic_units()
+        assert isinstance(old, RealNPU)
+        kept = min(old.out_features, n_units - 1)
+        exponents[:kept] = old.snapped_exponents().detach()[:kept]
+        exponents[kept:] = 0.0
+        exponents[kept, restart % n_features] = 1.0
+    elif n_units == 1 and restart == 0:
         exponents[0] = _log_log_exponents(X, y)
     with torch.no_grad():
         unit.real_weight.copy_(exponents)
+
+
+def _init_sums(body: StackedModel, n_features: int, restart: int) -> None:
+    first = body.arithmetic_units()[0]
+    assert isinstance(first, NAU)
+    if first.out_features < 2 or n_features < 2:
+        return
+    single = torch.zeros(n_features, dtype=first.weight.dtype)
+    single[restart % n_features] = 1.0
+    with torch.no_grad():
+        first.weight.zero_()
+        first.weight[0] = single
+        first.weight[1] = 1.0 - single
 
 
 def _log_log_exponents(X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

@@ -181,6 +181,7 @@ class NALURegressor(RegressorMixin, BaseEstimator):
             The fitted estimator.
         """
         X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
+        y = np.asarray(y, dtype=np.float64)
         config = resolve_search_config(self.get_params())
         check_fraction("validation_fraction", self.validation_fraction)
         random_state = check_random_state(self.random_state)

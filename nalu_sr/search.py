@@ -89,6 +89,7 @@ def _train_entry(
     config: SearchConfig,
     X_scaled: torch.Tensor,
     y: torch.Tensor,
+    previous: StackedModel | None,
 ) -> tuple[StackedModel, list[float], bool]:
     """Build, initialise and train one body; return it, its history, divergence."""
     generator = torch.Generator().manual_seed(entry.seed)
@@ -97,7 +98,9 @@ def _train_entry(
         X_scaled.shape[1], entry.width, config.primitives, generator
     )
     body = body.to(dtype=X_scaled.dtype, device=X_scaled.device)
-    data_driven_init_(body, entry.architecture, X_scaled, y, entry.restart)
+    if previous is not None:
+        previous = previous.to(dtype=X_scaled.dtype, device=X_scaled.device)
+    data_driven_init_(body, entry.architecture, X_scaled, y, entry.restart, previous)
     result = train_body(body, X_scaled, y, config.train, generator)
     return body.cpu(), result.history, result.diverged
 
@@ -138,10 +141,14 @@ def run_search(
     X_scaled = torch.as_tensor(split.X_train / scale, device=config.device)
     y = torch.as_tensor(split.y_train, device=config.device)
     started = time.perf_counter()
+    best: dict[tuple[str, int], tuple[float, StackedModel]] = {}
     for entry in plan:
         if _should_stop(outcome, config, started):
             break
-        body, history, diverged = _train_entry(entry, config, X_scaled, y)
+        smaller = best.get((entry.architecture, entry.width - 1))
+        body, history, diverged = _train_entry(
+            entry, config, X_scaled, y, None if smaller is None else smaller[1]
+        )
         outcome.n_trained += 1
         if diverged:
             outcome.n_diverged += 1
@@ -151,6 +158,11 @@ def run_search(
             records, entry.architecture, entry.width, entry.seed, split, symbols, config
         )
         _add(outcome, candidate, body, history)
+        key = (entry.architecture, entry.width)
+        if candidate is not None and (
+            key not in best or candidate.validation_loss < best[key][0]
+        ):
+            best[key] = (candidate.validation_loss, body)
         if report is not None and candidate is not None:
             report(
                 f"{entry.architecture} width={entry.width} seed={entry.seed}: "

@@ -83,8 +83,8 @@ class _PowerUnit(ArithmeticUnit):
             total = total + self.imaginary_weight.abs().mean()
         return total
 
-    def _snapped_exponents(self) -> torch.Tensor:
-        """Exponents rounded to multiples of ``1/exponent_denominator``, gated."""
+    def snapped_exponents(self) -> torch.Tensor:
+        """Return exponents rounded to the snapping grid, 0 where gated off."""
         exponents = F.snap_to_multiples(self.real_weight, self.exponent_denominator)
         relevant = (self.gate.clamp(0.0, 1.0) >= 0.5).to(exponents.dtype)
         return exponents * relevant
@@ -106,7 +106,7 @@ class _PowerUnit(ArithmeticUnit):
 
     def snap(self, reference_inputs: torch.Tensor | None = None) -> SnappedUnit:
         """Return each output as a signed product of powers of relevant inputs."""
-        exponents = self._snapped_exponents().detach()
+        exponents = self.snapped_exponents().detach()
         outputs = tuple(
             ProductOutput(fractions_of(row, self.exponent_denominator), signed=True)
             for row in exponents

@@ -1,0 +1,212 @@
+"""NALURegressor: recovery, fitted attributes, errors and scikit-learn integration."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import sympy
+from sklearn.base import clone
+from sklearn.compose import ColumnTransformer
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import Pipeline
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from nalu_sr import NALURegressor, PoorFitWarning
+
+FAST_PARAMS = {
+    "max_iter": 30,
+    "n_restarts": 1,
+    "architectures": ("power",),
+    "hidden_widths": (1,),
+}
+
+x0, x1, x2 = sympy.symbols("x0:3", real=True)
+
+
+def _data(formula, n_features=2, seed=0, n=300):
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(1, 5, size=(n, n_features))
+    return X, formula(X)
+
+
+@pytest.mark.filterwarnings("ignore::nalu_sr.PoorFitWarning")
+@parametrize_with_checks([NALURegressor(**FAST_PARAMS)])
+def test_scikit_learn_compatibility(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.parametrize(
+    ("formula", "truth"),
+    [
+        (lambda X: X[:, 0] + X[:, 1], x0 + x1),
+        (lambda X: X[:, 0] * X[:, 1], x0 * x1),
+        (lambda X: X[:, 0] / X[:, 1], x0 / x1),
+    ],
+    ids=["sum", "product", "quotient"],
+)
+def test_recovers_exact_formula(formula, truth):
+    X, y = _data(formula)
+    model = NALURegressor(random_state=0).fit(X, y)
+    assert sympy.simplify(model.expression_ - truth) == 0
+    assert model.exact_
+    X_far = np.random.default_rng(1).uniform(5, 25, size=(100, 2))
+    np.testing.assert_allclose(model.predict(X_far), formula(X_far), rtol=1e-9)
+
+
+def test_recovers_constant_multiple_of_pi():
+    X, y = _data(lambda X: X[:, 0] * X[:, 1] / (4 * np.pi), n=200)
+    model = NALURegressor(random_state=0).fit(X, y)
+    assert sympy.simplify(model.expression_ - x0 * x1 / (4 * sympy.pi)) == 0
+
+
+def test_same_random_state_same_expression():
+    X, y = _data(lambda X: X[:, 0] * X[:, 1] + X[:, 0], seed=3)
+    params = {"random_state": 7, "max_iter": 200, "architectures": ("power",)}
+    first = NALURegressor(**params).fit(X, y)
+    second = NALURegressor(**params).fit(X, y)
+    assert first.expression_ == second.expression_
+    assert [e["expression"] for e in first.equations_] == [
+        e["expression"] for e in second.equations_
+    ]
+
+
+def test_fitted_attributes():
+    X, y = _data(lambda X: X[:, 0] * X[:, 1])
+    model = NALURegressor(random_state=0).fit(X, y)
+    assert model.n_features_in_ == 2
+    assert [str(s) for s in model.feature_symbols_] == ["x0", "x1"]
+    assert all(s.is_real for s in model.feature_symbols_)
+    chosen = [e for e in model.equations_ if e["chosen"]]
+    assert len(chosen) == 1 and chosen[0] is model.equations_[model.best_index_]
+    assert chosen[0]["expression"] == model.expression_
+    complexities = [e["complexity"] for e in model.equations_]
+    assert complexities == sorted(complexities)
+    assert model.sympy() == model.expression_
+    assert model.sympy(0) == model.equations_[0]["expression"]
+    assert model.latex() == "x_{0} x_{1}"
+    assert model.loss_ <= model.tol
+    assert model.module_ is not None and model.n_iter_ >= 1
+
+
+def test_latex_rounds_floats():
+    X = np.random.default_rng(0).uniform(1, 5, size=(100, 1))
+    y = 1.23456789 * X[:, 0] + 0.1
+    model = NALURegressor(**FAST_PARAMS, random_state=0).fit(X, y)
+    assert "1.23" in model.latex(precision=3)
+    assert "1.2345" not in model.latex(precision=3)
+
+
+def test_dataframe_column_names_become_safe_symbols():
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        rng.uniform(1, 5, size=(200, 3)), columns=["I", "lambda", "m (kg)"]
+    )
+    y = frame["I"].to_numpy() * frame["m (kg)"].to_numpy()
+    model = NALURegressor(random_state=0).fit(frame, y)
+    names = [str(s) for s in model.feature_symbols_]
+    assert names == ["I_", "lambda_", "m_kg"]
+    current, _, mass = model.feature_symbols_
+    assert sympy.simplify(model.expression_ - current * mass) == 0
+    assert not model.expression_.has(sympy.I)
+    np.testing.assert_allclose(model.predict(frame), y, rtol=1e-9)
+
+
+def test_poor_fit_is_reported():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(1, 5, size=(200, 1))
+    y = np.sin(3 * X[:, 0])
+    with pytest.warns(PoorFitWarning, match="no formula fits the data well"):
+        model = NALURegressor(**FAST_PARAMS, random_state=0).fit(X, y)
+    assert not model.exact_
+    assert model.loss_ > 1e-2
+
+
+def test_pickle_round_trip_predicts_the_same():
+    X, y = _data(lambda X: X[:, 0] / X[:, 1])
+    model = NALURegressor(random_state=0).fit(X, y)
+    restored = pickle.loads(pickle.dumps(model))
+    assert restored.expression_ == model.expression_
+    np.testing.assert_array_equal(restored.predict(X), model.predict(X))
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"max_iter": 0}, "max_iter must be a positive int"),
+        ({"n_restarts": 1.5}, "n_restarts must be a positive int"),
+        (
+            {"learning_rate_init": -1.0},
+            "learning_rate_init must be a finite number > 0",
+        ),
+        ({"architectures": ("powr",)}, r"unknown architecture\(s\) \['powr'\]"),
+        ({"hidden_widths": (0,)}, "hidden_widths must be a positive int"),
+        (
+            {"validation_fraction": 1.0},
+            r"validation_fraction must be a number in \(0, 1\)",
+        ),
+        ({"primitives": ("sinn",)}, "unknown primitive 'sinn'"),
+        ({"device": "not-a-device"}, "is not a torch device"),
+        ({"max_time": 0}, "max_time must be a finite number > 0"),
+    ],
+)
+def test_bad_parameters_raise_clear_errors(params, message):
+    X, y = _data(lambda X: X[:, 0])
+    with pytest.raises(ValueError, match=message):
+        NALURegressor(**params).fit(X, y)
+
+
+def test_nan_input_is_rejected_with_a_clear_message():
+    X, y = _data(lambda X: X[:, 0])
+    X[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        NALURegressor().fit(X, y)
+
+
+def test_clone_pipeline_with_column_transformer():
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.uniform(1, 5, size=(150, 3)), columns=["a", "b", "noise"])
+    y = frame["a"].to_numpy() * frame["b"].to_numpy()
+    pipeline = Pipeline(
+        [
+            ("select", ColumnTransformer([("keep", "passthrough", ["a", "b"])])),
+            ("model", NALURegressor(random_state=0)),
+        ]
+    )
+    pipeline.fit(frame, y)
+    a, b = pipeline[-1].feature_symbols_
+    assert sympy.simplify(pipeline[-1].expression_ - a * b) == 0
+    assert pipeline.score(frame, y) == pytest.approx(1.0)
+    fresh = clone(pipeline[-1])
+    assert not hasattr(fresh, "expression_")
+    assert fresh.get_params() == pipeline[-1].get_params()
+
+
+def test_grid_search_and_cross_validation():
+    X, y = _data(lambda X: X[:, 0] - X[:, 1], n=120)
+    search = GridSearchCV(
+        NALURegressor(**FAST_PARAMS, random_state=0),
+        {"hidden_widths": [(1,), (2,)]},
+        cv=3,
+    )
+    search.fit(X, y)
+    assert search.best_score_ == pytest.approx(1.0)
+    scores = cross_val_score(NALURegressor(**FAST_PARAMS, random_state=0), X, y, cv=3)
+    assert scores.min() == pytest.approx(1.0)
+
+
+@pytest.mark.filterwarnings("ignore::nalu_sr.PoorFitWarning")
+def test_verbose_prints_one_line_per_run(capsys):
+    X, y = _data(lambda X: X[:, 0] * X[:, 1] + X[:, 0])
+    NALURegressor(**FAST_PARAMS, random_state=0, verbose=1).fit(X, y)
+    lines = [line for line in capsys.readouterr().out.splitlines() if line]
+    assert lines and all("validation loss" in line for line in lines)
+
+
+def test_max_time_stops_the_search():
+    X, y = _data(lambda X: np.sin(X[:, 0]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PoorFitWarning)
+        model = NALURegressor(max_time=1e-9, random_state=0).fit(X, y)
+    assert model.n_iter_ == 1
