@@ -18,7 +18,7 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"nalu-sr {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser(
-        "demo", help="learn (x0 + x1) * x2 from data and print the formula"
+        "demo", help="recover (x0 + x1) * x2 from data and print the formula"
     )
     demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     return parser
@@ -31,7 +31,8 @@ def _run_demo(seed: int) -> int:
     print(f"true formula:  {result.truth}")
     print(f"found formula: {result.found}")
     verdict = "exact" if result.exact else "NOT exact"
-    print(f"recovery:      {verdict} ({result.restarts} training run(s))")
+    print(f"recovery:      {verdict}, in {result.seconds:.1f} s")
+    print(f"R^2 on U(5, 25), outside the training range: {result.extrapolation_r2:.6f}")
     return 0 if result.exact else 1
 
 

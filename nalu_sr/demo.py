@@ -1,16 +1,14 @@
-"""The built-in demo: learn ``(x0 + x1) * x2`` with a NAU -> NMU stack."""
+"""The built-in demo: recover ``(x0 + x1) * x2`` from 1,000 rows with NALURegressor."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import sympy
-import torch
 
 from nalu_sr.datasets import make_problem
-from nalu_sr.model import StackedModel, compose_sympy
-from nalu_sr.training import TrainConfig, train_module
-from nalu_sr.units import NAU, NMU
+from nalu_sr.estimator import NALURegressor
 
 DEMO_FORMULA = "(x0 + x1) * x2"
 
@@ -24,47 +22,42 @@ class DemoResult:
     truth : sympy.Expr
         The formula the data came from.
     found : sympy.Expr
-        The formula read off the snapped network.
+        The formula ``NALURegressor`` returned.
     exact : bool
         Whether ``found`` equals ``truth`` symbolically.
-    restarts : int
-        Number of training runs used.
+    extrapolation_r2 : float
+        R^2 of ``found`` on inputs from U(5, 25), outside the training range.
+    seconds : float
+        Wall time of the fit.
     """
 
     truth: sympy.Expr
     found: sympy.Expr
     exact: bool
-    restarts: int
+    extrapolation_r2: float
+    seconds: float
 
 
-def run_demo(seed: int = 0, max_restarts: int = 5) -> DemoResult:
-    """Train NAU -> NMU stacks on ``(x0 + x1) * x2`` until one snaps exactly.
+def run_demo(seed: int = 0) -> DemoResult:
+    """Fit ``NALURegressor`` to ``(x0 + x1) * x2`` on U(1, 5) inputs.
 
     Parameters
     ----------
     seed : int, default=0
-        Seed of the data and of the initialisations.
-    max_restarts : int, default=5
-        Largest number of training runs.
+        Seed of the data and of the estimator.
 
     Returns
     -------
     DemoResult
-        The true and the found formula.
+        The true and the found formula, and how well the latter extrapolates.
     """
-    problem = make_problem(DEMO_FORMULA, n_samples=512, random_state=seed)
-    X = torch.tensor(problem.X, dtype=torch.float32)
-    y = torch.tensor(problem.y, dtype=torch.float32).unsqueeze(1)
-    symbols = sympy.symbols("x0:3", real=True)
-    config = TrainConfig(max_iter=2000, learning_rate=0.02, penalty_weight=1.0)
-    generator = torch.Generator().manual_seed(seed)
-    found: sympy.Expr = sympy.nan
-    for restart in range(1, max_restarts + 1):
-        model = StackedModel(
-            [NAU(3, 2, generator=generator), NMU(2, 1, generator=generator)]
-        )
-        train_module(model, X, y, config, generator)
-        (found,) = compose_sympy(model.snap(X), symbols)
-        if sympy.simplify(found - problem.formula) == 0:
-            return DemoResult(problem.formula, found, True, restart)
-    return DemoResult(problem.formula, found, False, max_restarts)
+    train = make_problem(DEMO_FORMULA, n_samples=1000, random_state=seed)
+    far = make_problem(DEMO_FORMULA, low=5.0, high=25.0, random_state=seed + 1)
+    started = time.perf_counter()
+    model = NALURegressor(random_state=seed).fit(train.X, train.y)
+    seconds = time.perf_counter() - started
+    truth = train.formula
+    exact = sympy.simplify(model.expression_ - truth) == 0
+    return DemoResult(
+        truth, model.expression_, exact, float(model.score(far.X, far.y)), seconds
+    )

@@ -13,6 +13,7 @@ def test_demo_recovers_the_formula_exactly():
     result = run_demo(seed=0)
     x0, x1, x2 = sympy.symbols("x0:3", real=True)
     assert result.exact
+    assert result.extrapolation_r2 > 0.9999
     assert sympy.simplify(result.found - (x0 + x1) * x2) == 0
 
 
@@ -21,6 +22,7 @@ def test_cli_demo_prints_formula(capsys):
     out = capsys.readouterr().out
     assert "true formula:  x2*(x0 + x1)" in out
     assert "recovery:      exact" in out
+    assert "R^2 on U(5, 25)" in out
 
 
 def test_cli_version(capsys):
