@@ -210,3 +210,12 @@ def test_max_time_stops_the_search():
         warnings.simplefilter("ignore", PoorFitWarning)
         model = NALURegressor(max_time=1e-9, random_state=0).fit(X, y)
     assert model.n_iter_ == 1
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::nalu_sr.PoorFitWarning")
+def test_check_estimator_with_default_parameters():
+    """All common checks with the defaults (about 5-15 minutes on 2 cores)."""
+    from sklearn.utils.estimator_checks import check_estimator
+
+    check_estimator(NALURegressor())
