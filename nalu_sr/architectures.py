@@ -8,6 +8,8 @@ constants come out of linear algebra.
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -16,7 +18,9 @@ import torch
 
 from nalu_sr.model import StackedModel
 from nalu_sr.primitives import PrimitiveSet
-from nalu_sr.units import NALU, NAU, NMU, PrimitiveAttention, RealNPU
+from nalu_sr.units import NALU, NAU, NMU, PrimitiveAttention, RealNPU, functional
+
+_MAX_FEATURES_FOR_PAIRS = 12
 
 BodyBuilder = Callable[[int, int, PrimitiveSet, torch.Generator], StackedModel]
 
@@ -168,21 +172,66 @@ def _init_power(
 ) -> None:
     unit = body.arithmetic_units()[0]
     assert isinstance(unit, RealNPU)
-    n_units, n_features = unit.real_weight.shape
-    exponents = torch.zeros_like(unit.real_weight)
-    for j in range(n_units):
-        exponents[j, (j + restart) % n_features] = 1.0
+    n_units = unit.out_features
+    rows: list[torch.Tensor] = []
     if previous is not None:
         (old,) = previous.arithmetic_units()
         assert isinstance(old, RealNPU)
-        kept = min(old.out_features, n_units - 1)
-        exponents[:kept] = old.snapped_exponents().detach()[:kept]
-        exponents[kept:] = 0.0
-        exponents[kept, restart % n_features] = 1.0
-    elif n_units == 1 and restart == 0:
-        exponents[0] = _log_log_exponents(X, y)
+        rows = list(old.snapped_exponents().detach()[: n_units - 1])
+    while len(rows) < n_units:
+        # The last term takes the restart-th best candidate, earlier ones the best.
+        rank = restart if len(rows) == n_units - 1 else 0
+        ranked = _ranked_terms(X, y, rows, extra=[_log_log_exponents(X, y)])
+        rows.append(ranked[rank % len(ranked)])
     with torch.no_grad():
-        unit.real_weight.copy_(exponents)
+        unit.real_weight.copy_(torch.stack(rows).to(unit.real_weight))
+
+
+def _term_dictionary(n_features: int, dtype: torch.dtype) -> list[torch.Tensor]:
+    """List simple exponent vectors: powers of one input, products/ratios of two."""
+    terms = []
+    for i in range(n_features):
+        for power in (1.0, -1.0, 2.0, 0.5, -2.0, -0.5):
+            term = torch.zeros(n_features, dtype=dtype)
+            term[i] = power
+            terms.append(term)
+    if n_features <= _MAX_FEATURES_FOR_PAIRS:
+        for i, j in itertools.combinations(range(n_features), 2):
+            for a, b in ((1.0, 1.0), (1.0, -1.0), (-1.0, 1.0), (-1.0, -1.0)):
+                term = torch.zeros(n_features, dtype=dtype)
+                term[i], term[j] = a, b
+                terms.append(term)
+    return terms
+
+
+def _monomials(X: torch.Tensor, exponents: torch.Tensor) -> torch.Tensor:
+    """Evaluate monomials (one per row of ``exponents``) as a RealNPU does."""
+    gate = torch.ones(X.shape[1], dtype=X.dtype)
+    return functional.power_product(X, exponents, gate)
+
+
+def _ranked_terms(
+    X: torch.Tensor,
+    y: torch.Tensor,
+    fixed: list[torch.Tensor],
+    extra: list[torch.Tensor],
+) -> list[torch.Tensor]:
+    """Rank dictionary and ``extra`` terms by their fit of ``y`` beside ``fixed``."""
+    dictionary = [*extra, *_term_dictionary(X.shape[1], X.dtype)]
+    base = [torch.ones_like(X[:, 0])]
+    if fixed:
+        base.extend(_monomials(X, torch.stack(fixed)).T)
+    scores = []
+    candidates = _monomials(X, torch.stack(dictionary))
+    for column in candidates.T:
+        design = torch.stack([*base, column], dim=1)
+        if not torch.isfinite(design).all():
+            scores.append(math.inf)
+            continue
+        solution = torch.linalg.lstsq(design, y.unsqueeze(1)).solution
+        scores.append(float(torch.mean((design @ solution - y.unsqueeze(1)) ** 2)))
+    order = sorted(range(len(dictionary)), key=lambda k: (scores[k], k))
+    return [dictionary[k] for k in order]
 
 
 def _init_sums(body: StackedModel, n_features: int, restart: int) -> None:

@@ -65,7 +65,10 @@ class SearchOutcome:
 def plan_search(
     config: SearchConfig, random_state: np.random.RandomState
 ) -> list[PlanEntry]:
-    """Order the training runs from simplest to widest and draw their seeds.
+    """Order the training runs and draw their seeds.
+
+    First restarts come first, from the narrowest body to the widest, so that
+    the data-driven starts of every width are tried before any random one.
 
     Seeds are drawn from ``random_state`` once per entry, in plan order, so the
     same random state always gives the same plan (gplearn's per-job seeds).
@@ -75,7 +78,7 @@ def plan_search(
         widths = config.widths or ARCHITECTURES[name].default_widths
         for width in widths:
             for restart in range(config.n_restarts):
-                keyed.append(((width, restart, order), name, width, restart))
+                keyed.append(((restart, width, order), name, width, restart))
     keyed.sort(key=lambda item: item[0])
     seeds = random_state.randint(np.iinfo(np.int32).max, size=len(keyed))
     return [
