@@ -139,7 +139,8 @@ def data_driven_init_(
     start on single inputs.
     ``"sum-power"`` and ``"sum-product"`` families, restart ``r``: the first
     hidden sum starts on input ``r`` alone and the second on all other inputs,
-    the pattern of ``x0 / (x1 + x2)`` or ``(x0 + x1) * x2``.
+    the pattern of ``x0 / (x1 + x2)`` or ``(x0 + x1) * x2``; the power unit of
+    ``"sum-power"`` starts on the exponents that best fit ``y`` from those sums.
     Other families keep their random initialisation.
 
     Parameters
@@ -161,6 +162,8 @@ def data_driven_init_(
         _init_power(body, X, y, restart, previous)
     elif architecture in ("sum-power", "sum-product"):
         _init_sums(body, X.shape[1], restart)
+        if architecture == "sum-power":
+            _init_power_of_sums(body, X, y)
 
 
 def _init_power(
@@ -232,6 +235,16 @@ def _ranked_terms(
         scores.append(float(torch.mean((design @ solution - y.unsqueeze(1)) ** 2)))
     order = sorted(range(len(dictionary)), key=lambda k: (scores[k], k))
     return [dictionary[k] for k in order]
+
+
+def _init_power_of_sums(body: StackedModel, X: torch.Tensor, y: torch.Tensor) -> None:
+    """Start the power unit on the exponents that best fit ``y`` from the sums."""
+    first, power = body.arithmetic_units()
+    assert isinstance(power, RealNPU)
+    with torch.no_grad():
+        sums = first(X)
+        ranked = _ranked_terms(sums, y, [], extra=[_log_log_exponents(sums, y)])
+        power.real_weight.copy_(ranked[0].unsqueeze(0))
 
 
 def _init_sums(body: StackedModel, n_features: int, restart: int) -> None:
