@@ -28,9 +28,9 @@ import sympy
 
 from nalu_sr import NALURegressor
 
-TRAIN_RANGE = (1.0, 5.0)
-EXTRAPOLATION_RANGE = (1.0, 21.0)
 N_ROWS = 1000
+#: Formulas with no real value on negative inputs, skipped for mixed-sign ranges.
+POSITIVE_ONLY = {"sqrt(x0)"}
 
 _x = sympy.symbols("x0:4", real=True)
 _q1, _q2, _eps, _r = sympy.symbols("q1 q2 eps r", real=True)
@@ -74,10 +74,19 @@ def is_exact(found: sympy.Expr, truth: sympy.Expr) -> bool:
         return False
 
 
-def run_one(name: str, seed: int) -> dict:
+def extrapolation_range(low: float, high: float) -> tuple[float, float]:
+    """A range five times as wide: to the right of a positive range, else around 0."""
+    if low >= 0:
+        return low, low + 5 * (high - low)
+    return 5 * low, 5 * high
+
+
+def run_one(name: str, seed: int, low: float = 1.0, high: float = 5.0) -> dict:
     truth, symbols = SUITE[name]
-    X, y = _sample(truth, symbols, *TRAIN_RANGE, seed)
-    X_far, y_far = _sample(truth, symbols, *EXTRAPOLATION_RANGE, seed + 10_000)
+    X, y = _sample(truth, symbols, low, high, seed)
+    X_far, y_far = _sample(
+        truth, symbols, *extrapolation_range(low, high), seed + 10_000
+    )
     started = time.perf_counter()
     model = NALURegressor(random_state=seed).fit(X, y)
     seconds = time.perf_counter() - started
@@ -129,21 +138,28 @@ def main(argv: list[str] | None = None) -> str:
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--only", nargs="*", default=None)
+    parser.add_argument("--range", nargs=2, type=float, default=(1.0, 5.0))
     parser.add_argument("--output", default="docs/recovery.md")
     args = parser.parse_args(argv)
-    names = args.only or list(SUITE)
-    tasks = [(name, seed) for name in names for seed in range(args.seeds)]
+    low, high = args.range
+    names = [
+        name
+        for name in (args.only or list(SUITE))
+        if low > 0 or name not in POSITIVE_ONLY
+    ]
+    tasks = [(name, seed, low, high) for name in names for seed in range(args.seeds)]
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        rows = list(pool.map(run_one, *zip(*tasks, strict=False)))
+        rows = list(pool.map(run_one, *zip(*tasks, strict=True)))
     table = _markdown(_summarise(rows))
     command = "python benchmarks/recovery.py " + " ".join(argv or sys.argv[1:])
     header = (
-        f"# Exact-recovery benchmark\n\nCommand: `{command.strip()}`  \n"
+        f"# Exact-recovery benchmark, inputs U{(low, high)}\n\n"
+        f"Command: `{command.strip()}`  \n"
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}  \nDate: {datetime.date.today()}  \n"
-        f"Protocol: {N_ROWS} noise-free rows, inputs U{TRAIN_RANGE}, default "
+        f"Protocol: {N_ROWS} noise-free rows, inputs U{(low, high)}, default "
         f"`NALURegressor(random_state=seed)`; extrapolation R^2 on "
-        f"U{EXTRAPOLATION_RANGE}; seconds are wall time per fit with "
+        f"U{extrapolation_range(low, high)}; seconds are wall time per fit with "
         f"{args.jobs} fits in parallel.\n\n"
     )
     print(table)
