@@ -58,6 +58,8 @@ class SearchOutcome:
     histories: list[list[float]] = field(default_factory=list)
     n_trained: int = 0
     n_diverged: int = 0
+    """Runs whose loss became non-finite; each is replaced by a run with a new seed
+    (at most as many replacements as planned runs)."""
     stopped_early: bool = False
     timed_out: bool = False
 
@@ -145,7 +147,9 @@ def run_search(
     y = torch.as_tensor(split.y_train, device=config.device)
     started = time.perf_counter()
     best: dict[tuple[str, int], tuple[float, StackedModel]] = {}
-    for entry in plan:
+    queue = list(plan)
+    while queue:
+        entry = queue.pop(0)
         if _should_stop(outcome, config, started):
             break
         smaller = best.get((entry.architecture, entry.width - 1))
@@ -155,6 +159,8 @@ def run_search(
         outcome.n_trained += 1
         if diverged:
             outcome.n_diverged += 1
+            if outcome.n_diverged <= len(plan):
+                queue.insert(0, _replacement(entry))
             continue
         records = body.snap(torch.as_tensor(split.X_train / scale))
         candidate = _extract(
@@ -173,6 +179,12 @@ def run_search(
                 f"{candidate.expression}"
             )
     return outcome
+
+
+def _replacement(entry: PlanEntry) -> PlanEntry:
+    """Return the same run with a new seed derived reproducibly from the old one."""
+    seed = (entry.seed * 1_000_003 + 1) % np.iinfo(np.int32).max
+    return PlanEntry(entry.architecture, entry.width, entry.restart, seed)
 
 
 def _extract(

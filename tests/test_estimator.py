@@ -219,3 +219,24 @@ def test_check_estimator_with_default_parameters():
     from sklearn.utils.estimator_checks import check_estimator
 
     check_estimator(NALURegressor())
+
+
+def test_diverged_runs_are_replaced_with_new_seeds(monkeypatch):
+    import nalu_sr.search as search
+    from nalu_sr.training.loop import TrainResult
+
+    real_train = search.train_body
+    seeds = []
+
+    def diverge_first(body, X, y, config, generator):
+        seeds.append(generator.initial_seed())
+        if len(seeds) == 1:
+            return TrainResult(float("inf"), [], diverged=True)
+        return real_train(body, X, y, config, generator)
+
+    monkeypatch.setattr(search, "train_body", diverge_first)
+    X, y = _data(lambda X: X[:, 0] * X[:, 1])
+    model = NALURegressor(random_state=0, n_restarts=1).fit(X, y)
+    assert len(seeds) >= 2 and seeds[0] != seeds[1]
+    assert model.n_iter_ == len(seeds)
+    assert sympy.simplify(model.expression_ - x0 * x1) == 0
