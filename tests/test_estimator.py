@@ -240,3 +240,34 @@ def test_diverged_runs_are_replaced_with_new_seeds(monkeypatch):
     assert len(seeds) >= 2 and seeds[0] != seeds[1]
     assert model.n_iter_ == len(seeds)
     assert sympy.simplify(model.expression_ - x0 * x1) == 0
+
+
+def _safe_sinh(x):
+    import torch
+
+    return torch.sinh(x.clamp(-20, 20))
+
+
+def test_attention_architecture_with_a_custom_primitive():
+    import torch
+
+    from nalu_sr import make_primitive
+
+    sinh = make_primitive(
+        name="sinh",
+        arity=1,
+        torch_fn=torch.sinh,
+        sympy_fn=sympy.sinh,
+        safe_torch_fn=_safe_sinh,
+    )
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-2, 2, size=(300, 2))
+    y = 3 * np.sinh(X[:, 0] - X[:, 1]) + 1
+    model = NALURegressor(
+        architectures=("attention",),
+        primitives=("identity", "sin", sinh),
+        random_state=0,
+    ).fit(X, y)
+    assert sympy.simplify(model.expression_ - (3 * sympy.sinh(x0 - x1) + 1)) == 0
+    restored = pickle.loads(pickle.dumps(model))
+    np.testing.assert_allclose(restored.predict(X), y, rtol=1e-9)
