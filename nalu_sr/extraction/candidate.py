@@ -11,14 +11,19 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 import sympy
 
 from nalu_sr.extraction.constants import simple_number
-from nalu_sr.model import compose_sympy
-from nalu_sr.units import SnappedUnit
+from nalu_sr.extraction.emit import emit
+from nalu_sr.extraction.graph import build_graph, prune
+from nalu_sr.extraction.simplify import simplify_checked
+from nalu_sr.units import LinearCombination, LinearOutput, SnappedUnit
+from nalu_sr.units._snapped import Number
 
+_SIMPLIFY_CHECK_ROWS = 64
 #: Relative loss growth accepted when a term is pruned or a constant simplified.
 ACCEPTED_LOSS_GROWTH = 1.5
 
@@ -90,8 +95,8 @@ class _Head:
     """A linear head: chosen columns, their coefficients and an intercept."""
 
     columns: list[int]
-    coefficients: list[float | sympy.Expr]
-    intercept: float | sympy.Expr
+    coefficients: list[Number]
+    intercept: Number
 
     def predict(self, H: np.ndarray) -> np.ndarray:
         result = np.full(H.shape[0], float(self.intercept))
@@ -183,8 +188,41 @@ def _assume_observed_signs(
     return refined.subs({dummy: symbol for symbol, dummy in positive.items()})
 
 
-def _to_sympy_constant(value: float | sympy.Expr) -> sympy.Expr:
-    return value if isinstance(value, sympy.Expr) else sympy.Float(value, 15)
+def _hidden_expressions(
+    records: Sequence[SnappedUnit], symbols: Sequence[sympy.Symbol], X: np.ndarray
+) -> list[sympy.Expr]:
+    """Read the body's outputs off its pruned graph as expressions."""
+    if not records:
+        return list(symbols)
+    hidden = emit(prune(build_graph(records, len(symbols))), symbols)
+    return [_assume_observed_signs(e, symbols, X) for e in hidden]
+
+
+def _emit_formula(
+    records: Sequence[SnappedUnit],
+    head: _Head,
+    n_hidden: int,
+    symbols: Sequence[sympy.Symbol],
+    split: Split,
+) -> sympy.Expr:
+    """Emit body plus head from one pruned graph, then simplify with a value check.
+
+    Hidden units whose head coefficient is zero have no edge to the output, so
+    pruning removes them and everything that only they used.
+    """
+    weights: list[Number] = [Fraction(0)] * n_hidden
+    for column, coefficient in zip(head.columns, head.coefficients, strict=True):
+        weights[column] = coefficient
+    head_record = SnappedUnit(
+        "head",
+        n_hidden,
+        (LinearOutput(LinearCombination(tuple(weights), head.intercept)),),
+        0.0,
+    )
+    graph = prune(build_graph([*records, head_record], len(symbols)))
+    (expression,) = emit(graph, symbols)
+    expression = _assume_observed_signs(expression, symbols, split.X_train)
+    return simplify_checked(expression, symbols, split.X_val[:_SIMPLIFY_CHECK_ROWS])
 
 
 def extract_candidate(
@@ -222,10 +260,7 @@ def extract_candidate(
     Candidate or None
         ``None`` when the body produces no usable feature.
     """
-    expressions = compose_sympy(records, symbols) if records else list(symbols)
-    expressions = [
-        _assume_observed_signs(e, symbols, split.X_train) for e in expressions
-    ]
+    expressions = _hidden_expressions(records, symbols, split.X_train)
     H_train = hidden_features(records, split.X_train)
     H_val = hidden_features(records, split.X_val)
     columns = _distinct_columns(expressions, H_train)
@@ -233,13 +268,7 @@ def extract_candidate(
     head = _least_squares(H_train, split.y_train, columns)
     head = _prune_terms(head, H_train, split, H_val, tol)
     head = _simplify_constants(head, H_val, split.y_val, tol)
-    expression = sympy.Add(
-        *(
-            _to_sympy_constant(c) * expressions[j]
-            for j, c in zip(head.columns, head.coefficients, strict=True)
-        ),
-        _to_sympy_constant(head.intercept),
-    )
+    expression = _emit_formula(records, head, H_train.shape[1], symbols, split)
     return Candidate(
         expression=expression,
         complexity=expression_complexity(expression),

@@ -20,14 +20,18 @@ import sympy
 
 from nalu_sr.primitives import Primitive
 
-Number: TypeAlias = Fraction | float
+#: A weight: exact ``Fraction``, a float constant, or an exact SymPy number
+#: such as ``1/(4*pi)`` recognised by the extraction stage.
+Number: TypeAlias = Fraction | float | sympy.Expr
 
 
 def to_sympy_number(value: Number) -> sympy.Expr:
     """Exact rationals and ints become ``Rational``; floats stay ``Float``."""
+    if isinstance(value, sympy.Expr):
+        return value
     if isinstance(value, Fraction | int):
         return sympy.Rational(value.numerator, value.denominator)
-    return sympy.Float(value)
+    return sympy.Float(value, 15)
 
 
 def cos_pi(exponent: float) -> float:
@@ -52,6 +56,30 @@ def evaluate_primitive(
     tensors = [torch.from_numpy(np.asarray(a, dtype=np.float64)) for a in arguments]
     with torch.no_grad():
         return primitive.exact_forward(*tensors).numpy()
+
+
+def _signed_power(x: sympy.Expr, exponent: sympy.Expr) -> sympy.Expr:
+    """``x**exponent`` for ``x >= 0``, else ``cos(pi*exponent) * (-x)**exponent``.
+
+    Raises ``TypeError`` where the sign test would compare ``nan`` or ``zoo``
+    with 0 (SymPy raises it itself, or the condition keeps a ``zoo`` that
+    makes later simplification or printing raise).
+    """
+    negative_branch = sympy.cos(sympy.pi * exponent) * (-x) ** exponent
+    result = sympy.Piecewise((x**exponent, x >= 0), (negative_branch, True))
+    if isinstance(result, sympy.Piecewise) and any(
+        condition.has(sympy.nan, sympy.zoo) for _, condition in result.args
+    ):
+        raise TypeError("cannot take the sign of nan or zoo")
+    return result
+
+
+def _signed_power_or_nan(x: sympy.Expr, exponent: sympy.Expr) -> sympy.Expr:
+    """:func:`_signed_power`, or ``nan`` where ``x`` is ``nan`` or ``zoo``."""
+    try:
+        return _signed_power(x, exponent)
+    except TypeError:
+        return sympy.nan
 
 
 def exact_fraction(value: float, denominator: int = 1) -> Fraction:
@@ -137,8 +165,17 @@ class ProductOutput:
             return sympy.Abs(x) ** exponent
         if exponent.is_integer:
             return x**exponent
-        negative_branch = sympy.cos(sympy.pi * exponent) * (-x) ** exponent
-        return sympy.Piecewise((x**exponent, x >= 0), (negative_branch, True))
+        try:
+            return _signed_power(x, exponent)
+        except TypeError:
+            # SymPy cannot compare nan or zoo with 0: x is undefined in some
+            # branch. Take the power branch by branch; undefined stays nan.
+            folded = sympy.piecewise_fold(x)
+            if not isinstance(folded, sympy.Piecewise):
+                return sympy.nan
+            return sympy.Piecewise(
+                *((_signed_power_or_nan(v, exponent), c) for v, c in folded.args)
+            )
 
     def evaluate(self, inputs: np.ndarray) -> np.ndarray:
         """Evaluate on ``inputs`` of shape ``(n, in_features)``."""

@@ -1,0 +1,216 @@
+"""Bounded simplification of emitted formulas, checked on sample points.
+
+SymPy's :func:`~sympy.simplify` can take very long on large expressions and,
+with ``Piecewise`` or branch cuts, can change values. :func:`simplify_checked`
+therefore chooses cheaper steps for larger expressions, keeps a step only if
+it does not make the expression larger, and keeps the result only if it has
+the same values as the original on the given sample points.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import sympy
+from sympy.printing.numpy import NumPyPrinter
+
+#: Relative tolerance of the equivalence check.
+RTOL = 1e-9
+#: Absolute tolerance of the check, relative to the largest finite value seen.
+ATOL_SCALE = 1e-12
+#: Expressions up to this multiple of ``max_ops`` still get the cheap steps.
+CHEAP_STEPS_FACTOR = 5
+
+Step = Callable[[sympy.Expr], sympy.Expr]
+
+
+def simplify_checked(
+    expr: sympy.Expr,
+    symbols: Sequence[sympy.Symbol],
+    sample_points: np.ndarray,
+    *,
+    max_ops: int = 200,
+    timeout_s: float = 2.0,
+) -> sympy.Expr:
+    """Simplify ``expr`` within a size and time budget, checking its values.
+
+    The steps get cheaper as the expression grows: up to ``max_ops``
+    operations, :func:`sympy.factor_terms` then :func:`sympy.simplify`; up to
+    ``5 * max_ops``, ``factor_terms`` then :func:`sympy.cancel`; beyond that,
+    ``factor_terms`` only. A step whose result has more operations than its
+    input is dropped, and no step starts after ``timeout_s`` seconds (a step
+    that has started is not interrupted).
+
+    Parameters
+    ----------
+    expr : sympy.Expr
+        The expression to simplify.
+    symbols : sequence of sympy.Symbol
+        The variables, in the column order of ``sample_points``.
+    sample_points : numpy.ndarray
+        Points of shape ``(n, len(symbols))`` where the simplified expression
+        must equal the original to a relative tolerance of ``1e-9`` (``nan``
+        equals ``nan``; differences below ``1e-12`` times the largest finite
+        value are ignored).
+    max_ops : int, default=200
+        Largest :func:`sympy.count_ops` for which the full
+        :func:`sympy.simplify` is tried.
+    timeout_s : float, default=2.0
+        Soft time budget in seconds.
+
+    Returns
+    -------
+    sympy.Expr
+        The simplified expression, or ``expr`` itself if simplifying raised or
+        changed a value (then with a :class:`UserWarning`).
+
+    Raises
+    ------
+    ValueError
+        If ``sample_points`` does not have one column per symbol.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import sympy
+    >>> x, y = sympy.symbols("x y", real=True)
+    >>> simplify_checked((x**2 - y**2) / (x + y), [x, y], np.array([[1.0, 2.0]]))
+    x - y
+    """
+    points = np.asarray(sample_points, dtype=np.float64)
+    if points.ndim != 2 or points.shape[1] != len(symbols):
+        raise ValueError(
+            f"sample_points must have shape (n, {len(symbols)}), got {points.shape}"
+        )
+    try:
+        candidate = _run_steps(expr, _steps_for(expr, max_ops), timeout_s)
+        if candidate == expr or _same_values(expr, candidate, symbols, points):
+            return candidate
+        reason = "it changed the value at a sample point"
+    except Exception as error:  # SymPy raises many types; any means "keep expr".
+        reason = f"it raised {type(error).__name__}: {error}"
+    warnings.warn(
+        f"kept the unsimplified expression because simplifying {reason}",
+        UserWarning,
+        stacklevel=2,
+    )
+    return expr
+
+
+def _steps_for(expr: sympy.Expr, max_ops: int) -> tuple[Step, ...]:
+    """Choose the simplification steps for an expression of this size."""
+    ops = sympy.count_ops(expr)
+    if ops <= max_ops:
+        return (sympy.factor_terms, sympy.simplify)
+    if ops <= CHEAP_STEPS_FACTOR * max_ops:
+        return (sympy.factor_terms, sympy.cancel)
+    return (sympy.factor_terms,)
+
+
+def _run_steps(expr: sympy.Expr, steps: Sequence[Step], timeout_s: float) -> sympy.Expr:
+    """Apply the steps in turn while time remains, keeping those that shrink."""
+    deadline = time.perf_counter() + timeout_s
+    for step in steps:
+        if time.perf_counter() >= deadline:
+            break
+        candidate = around_piecewise(step, expr)
+        if sympy.count_ops(candidate) <= sympy.count_ops(expr):
+            expr = candidate
+    return expr
+
+
+def around_piecewise(step: Step, expr: sympy.Expr) -> sympy.Expr:
+    """Apply ``step`` to ``expr`` and to each branch value, never to a condition.
+
+    Every ``Piecewise`` is hidden behind a placeholder symbol while ``step``
+    runs, and its branch values are treated the same way, recursively.
+    Simplifying the conditions of nested ``Piecewise`` expressions (boolean
+    and relational simplification) is where :func:`sympy.simplify` can take
+    minutes; skipping it keeps each call small.
+
+    Parameters
+    ----------
+    step : callable
+        A function from ``sympy.Expr`` to an equal ``sympy.Expr``.
+    expr : sympy.Expr
+        The expression.
+
+    Returns
+    -------
+    sympy.Expr
+        ``expr`` after ``step``, with its ``Piecewise`` parts put back.
+    """
+    pieces: dict[sympy.Expr, sympy.Dummy] = {}
+    masked = _mask_piecewise(expr, pieces)
+    if not pieces:
+        return step(expr)
+    restore = {
+        dummy: sympy.Piecewise(
+            *((around_piecewise(step, value), condition) for value, condition in p.args)
+        )
+        for p, dummy in pieces.items()
+    }
+    return step(masked).xreplace(restore)
+
+
+def _mask_piecewise(
+    expr: sympy.Expr, pieces: dict[sympy.Expr, sympy.Dummy]
+) -> sympy.Expr:
+    """Replace each outermost ``Piecewise`` by a placeholder, noted in ``pieces``."""
+    if isinstance(expr, sympy.Piecewise):
+        return pieces.setdefault(expr, sympy.Dummy(f"piece{len(pieces)}"))
+    if not expr.args or not expr.has(sympy.Piecewise):
+        return expr
+    return expr.func(*(_mask_piecewise(arg, pieces) for arg in expr.args))
+
+
+def _same_values(
+    original: sympy.Expr,
+    candidate: sympy.Expr,
+    symbols: Sequence[sympy.Symbol],
+    points: np.ndarray,
+) -> bool:
+    """Whether two expressions agree on every sample point."""
+    expected = evaluate_sympy(original, symbols, points)
+    actual = evaluate_sympy(candidate, symbols, points)
+    finite = np.abs(expected[np.isfinite(expected)])
+    atol = ATOL_SCALE * max(1.0, float(finite.max(initial=0.0)))
+    return bool(np.allclose(actual, expected, rtol=RTOL, atol=atol, equal_nan=True))
+
+
+class _NumPyPrinter(NumPyPrinter):
+    """NumPy printer that also prints ``zoo`` (a division by a symbolic zero)."""
+
+    def _print_ComplexInfinity(self, expr: sympy.Expr) -> str:
+        """Print ``zoo`` as ``nan``: its value, like ``0/0``'s, is undefined."""
+        return str(self._print(sympy.nan))
+
+
+def evaluate_sympy(
+    expr: sympy.Expr, symbols: Sequence[sympy.Symbol], points: np.ndarray
+) -> np.ndarray:
+    """Evaluate a SymPy expression at each row of ``points`` with NumPy.
+
+    Parameters
+    ----------
+    expr : sympy.Expr
+        The expression.
+    symbols : sequence of sympy.Symbol
+        The variables, in the column order of ``points``.
+    points : numpy.ndarray
+        Points of shape ``(n, len(symbols))``.
+
+    Returns
+    -------
+    numpy.ndarray
+        The ``n`` values (complex where the expression is). Values off the
+        expression's domain are ``nan`` or ``inf``, without warnings; ``zoo``
+        becomes ``nan``.
+    """
+    function = sympy.lambdify(list(symbols), expr, printer=_NumPyPrinter)
+    with np.errstate(all="ignore"):
+        values = function(*np.asarray(points, dtype=np.float64).T)
+    return np.broadcast_to(np.asarray(values), (len(points),))
