@@ -271,3 +271,21 @@ def test_attention_architecture_with_a_custom_primitive():
     assert sympy.simplify(model.expression_ - (3 * sympy.sinh(x0 - x1) + 1)) == 0
     restored = pickle.loads(pickle.dumps(model))
     np.testing.assert_allclose(restored.predict(X), y, rtol=1e-9)
+
+
+def test_sum_product_architecture_recovers_product_of_sums():
+    X, y = _data(lambda X: (X[:, 0] + X[:, 1]) * X[:, 2], n_features=3)
+    model = NALURegressor(architectures=("sum-product",), random_state=0).fit(X, y)
+    assert sympy.simplify(model.expression_ - (x0 + x1) * x2) == 0
+
+
+@pytest.mark.filterwarnings("ignore::nalu_sr.PoorFitWarning")
+def test_papers_stacked_nalu_is_a_searchable_architecture():
+    """The NALU stack has no progressive snapping; it must still train and snap."""
+    X, y = _data(lambda X: X[:, 0] / X[:, 1])
+    model = NALURegressor(
+        architectures=("nalu",), n_restarts=1, max_iter=300, random_state=0
+    ).fit(X, y)
+    assert model.n_iter_ == 1
+    assert {e["architecture"] for e in model.equations_} <= {"linear", "nalu"}
+    assert np.all(np.isfinite(model.predict(X)))

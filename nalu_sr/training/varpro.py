@@ -99,6 +99,8 @@ class _ProgressiveSnapper:
         self, fraction: float, fresh_targets: list[torch.Tensor]
     ) -> None:
         """Freeze the most certain ``fraction`` of all entries, keeping earlier ones."""
+        if not self._pairs:
+            return
         distances = torch.cat(
             [
                 torch.abs(p.detach() - t).flatten()
