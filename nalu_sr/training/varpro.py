@@ -148,6 +148,10 @@ def train_body(
 ) -> TrainResult:
     """Train ``body`` under a least-squares head, ending fully snapped.
 
+    A run never ends worse than its own starting point snapped: when training
+    made the snapped fit worse (a good data-driven start that drifted), the
+    snapped start is kept instead.
+
     Parameters
     ----------
     body : StackedModel
@@ -166,6 +170,7 @@ def train_body(
     TrainResult
         ``loss`` is the relative MSE on all rows after the last snapping round.
     """
+    start_loss, start_state = _snapped_state(body, X, y)
     optimizer = torch.optim.Adam(body.parameters(), lr=config.learning_rate)
     snapper = _ProgressiveSnapper(body)
     snap_at = _snap_steps(config)
@@ -189,9 +194,11 @@ def train_body(
         body.constrain_()
         snapper.project()
         history.append(float(loss.detach()))
-        if step % _CONVERGENCE_CHECK_EVERY == 0 and _snaps_exactly(body, X, y, config):
+        if step % _CONVERGENCE_CHECK_EVERY == 0 and _snaps_exactly(body, X, y):
             break
     snapper.freeze_fraction(1.0, [target for _, target in body.discrete_parameters()])
+    if start_loss < _snapped_state(body, X, y)[0]:
+        body.load_state_dict(start_state)  # training made the snapped start worse
     body.eval()
     return _final_result(body, X, y, config, history)
 
@@ -200,32 +207,42 @@ _CONVERGENCE_CHECK_EVERY = 25
 _EXACT_LOSS = 1e-14
 
 
-def _snaps_exactly(
-    body: StackedModel, X: torch.Tensor, y: torch.Tensor, config: BodyTrainConfig
-) -> bool:
-    """Snap every parameter; keep the snap if it fits exactly, else undo it.
+def _snapped_state(
+    body: StackedModel, X: torch.Tensor, y: torch.Tensor
+) -> tuple[float, dict[str, torch.Tensor]]:
+    """Return the least-squares loss and the parameters of ``body`` snapped now.
 
-    Lets a run that already has the right structure (a data-driven start, or
-    an early convergence) stop instead of spending its remaining steps.
+    The body itself is left as it was.
     """
     pairs = body.discrete_parameters()
-    if not pairs:
-        return False
     saved = [p.detach().clone() for p, _ in pairs]
     with torch.no_grad():
         for p, target in pairs:
             p.copy_(target)
+        state = {k: v.clone() for k, v in body.state_dict().items()}
         hidden = body(X)
         design = torch.cat([hidden, torch.ones_like(hidden[:, :1])], dim=1)
+        loss = math.inf
         if torch.isfinite(design).all():
             solution = torch.linalg.lstsq(design, y.unsqueeze(1)).solution
             loss = float(relative_mse((design @ solution)[:, 0], y))
-        else:
-            loss = math.inf
-        if loss < _EXACT_LOSS:
-            return True
         for (p, _), value in zip(pairs, saved, strict=True):
             p.copy_(value)
+    return loss, state
+
+
+def _snaps_exactly(body: StackedModel, X: torch.Tensor, y: torch.Tensor) -> bool:
+    """Snap every parameter if that fits exactly; report whether it did.
+
+    Lets a run that already has the right structure (a data-driven start, or
+    an early convergence) stop instead of spending its remaining steps.
+    """
+    if not body.discrete_parameters():
+        return False
+    loss, state = _snapped_state(body, X, y)
+    if loss < _EXACT_LOSS:
+        body.load_state_dict(state)
+        return True
     return False
 
 
