@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,6 +19,14 @@ from nalu_sr._params import check_fraction, feature_symbols, resolve_search_conf
 from nalu_sr.architectures import DEFAULT_ARCHITECTURES
 from nalu_sr.exceptions import PoorFitWarning
 from nalu_sr.export.numpy import CallableExpression
+from nalu_sr.export.serialize import (
+    ModelFileError,
+    expression_to_tree,
+    read_model_file,
+    symbols_from_names,
+    tree_to_expression,
+    write_model_file,
+)
 from nalu_sr.extraction.candidate import Candidate, Split
 from nalu_sr.model import StackedModel
 from nalu_sr.primitives import Primitive
@@ -265,6 +274,110 @@ class NALURegressor(RegressorMixin, BaseEstimator):
             return self.expression_
         return self.equations_[index]["expression"]
 
+    def save(self, path: str | Path) -> None:
+        """Write the fitted formulas to a portable JSON model file.
+
+        The file holds the formula and every candidate as JSON trees, the
+        feature names, the parameters that are plain values, and the library
+        version. :meth:`load` reads it back without executing anything from it.
+
+        Parameters
+        ----------
+        path : str or pathlib.Path
+            Where to write.
+        """
+        check_is_fitted(self)
+        params = {
+            k: list(v) if isinstance(v, tuple) else v
+            for k, v in self.get_params().items()
+            if _is_plain_json(v)
+        }
+        names = getattr(self, "feature_names_in_", None)
+        write_model_file(
+            path,
+            {
+                "nalu_sr_version": _library_version(),
+                "symbols": [s.name for s in self.feature_symbols_],
+                "feature_names_in": None if names is None else [str(n) for n in names],
+                "params": params,
+                "expression": expression_to_tree(self.expression_),
+                "loss": self.loss_,
+                "exact": self.exact_,
+                "n_iter": self.n_iter_,
+                "best_index": self.best_index_,
+                "equations": [
+                    {**e, "expression": expression_to_tree(e["expression"])}
+                    for e in self.equations_
+                ],
+            },
+        )
+
+    @classmethod
+    def load(cls, path: str | Path) -> NALURegressor:
+        """Read a model file written by :meth:`save`; it predicts the same.
+
+        Nothing in the file is executed: formulas are rebuilt from a whitelist
+        of SymPy node types, numbers and the file's declared feature symbols.
+        The torch module and training history are not stored.
+
+        Parameters
+        ----------
+        path : str or pathlib.Path
+            The model file.
+
+        Returns
+        -------
+        NALURegressor
+            A fitted estimator whose ``predict`` evaluates the stored formula.
+
+        Raises
+        ------
+        ModelFileError
+            If the file is malformed or holds anything outside the whitelist.
+        """
+        document = read_model_file(path)
+        symbols = symbols_from_names(document.get("symbols", []))
+        params = document.get("params", {})
+        if not isinstance(params, dict):
+            raise ModelFileError("the model file's 'params' must be a JSON object")
+        known = cls().get_params()
+        model = cls(
+            **{
+                k: tuple(v) if isinstance(v, list) else v
+                for k, v in params.items()
+                if k in known
+            }
+        )
+        model._restore(document, symbols)
+        return model
+
+    def _restore(self, document: dict[str, Any], symbols: dict[str, Any]) -> None:
+        """Set the fitted attributes from a model file's contents."""
+        try:
+            equations = [
+                {**e, "expression": tree_to_expression(e["expression"], symbols)}
+                for e in document["equations"]
+            ]
+            self.expression_ = tree_to_expression(document["expression"], symbols)
+            self.loss_ = float(document["loss"])
+            self.exact_ = bool(document["exact"])
+            self.best_index_ = int(document["best_index"])
+            self.n_iter_ = int(document["n_iter"])
+        except (KeyError, TypeError, ValueError) as error:
+            if isinstance(error, ModelFileError):
+                raise
+            raise ModelFileError(f"incomplete model file: {error!r}") from error
+        self.equations_ = equations
+        self.feature_symbols_ = list(symbols.values())
+        self.n_features_in_ = len(symbols)
+        if document.get("feature_names_in") is not None:
+            self.feature_names_in_ = np.asarray(
+                document["feature_names_in"], dtype=object
+            )
+        self.module_ = None
+        self.history_ = []
+        self._predictor = CallableExpression(self.expression_, self.feature_symbols_)
+
     def latex(self, index: int | None = None, precision: int = 3) -> str:
         """Return a formula as LaTeX, floats rounded to ``precision`` digits."""
         expression = self.sympy(index)
@@ -272,6 +385,21 @@ class NALURegressor(RegressorMixin, BaseEstimator):
             {f: sympy.Float(f, precision) for f in expression.atoms(sympy.Float)}
         )
         return str(sympy.latex(rounded))
+
+
+def _is_plain_json(value: Any) -> bool:
+    """Whether a parameter value survives a JSON round trip unchanged."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return True
+    if isinstance(value, tuple | list):
+        return all(isinstance(v, bool | int | float | str) for v in value)
+    return False
+
+
+def _library_version() -> str:
+    from nalu_sr import __version__
+
+    return __version__
 
 
 def _record(candidate: Candidate, chosen: bool) -> dict[str, Any]:

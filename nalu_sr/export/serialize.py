@@ -1,0 +1,193 @@
+"""A portable JSON model file that loads without executing anything from it.
+
+Formulas are stored as JSON trees of whitelisted SymPy node types (never as
+code or strings to be parsed), so loading a file can only ever build numbers,
+the declared feature symbols, and functions from :data:`ALLOWED_FUNCTIONS`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import sympy
+
+from nalu_sr.exceptions import NaluSRError
+
+FORMAT_NAME = "nalu_sr-model"
+FORMAT_VERSION = 1
+
+#: Operators and functions a model file may contain, by SymPy class name.
+ALLOWED_FUNCTIONS: Mapping[str, Any] = {
+    cls.__name__: cls
+    for cls in (
+        sympy.Add, sympy.Mul, sympy.Pow, sympy.exp, sympy.log, sympy.sin,
+        sympy.cos, sympy.tan, sympy.tanh, sympy.sinh, sympy.cosh, sympy.Abs,
+        sympy.sign, sympy.Piecewise, sympy.Max, sympy.Min,
+        sympy.GreaterThan, sympy.StrictGreaterThan, sympy.LessThan,
+        sympy.StrictLessThan, sympy.Equality, sympy.Unequality,
+        sympy.And, sympy.Or, sympy.Not,
+    )
+}  # fmt: skip
+_CONSTANTS: Mapping[str, sympy.Expr] = {
+    "pi": sympy.pi,
+    "E": sympy.E,
+    "true": sympy.true,
+    "false": sympy.false,
+    "nan": sympy.nan,
+    "oo": sympy.oo,
+    "-oo": -sympy.oo,
+    "zoo": sympy.zoo,
+}
+
+
+class ModelFileError(NaluSRError, ValueError):
+    """A model file is malformed or contains something not on the whitelist."""
+
+
+def expression_to_tree(expression: sympy.Basic) -> Any:
+    """Encode a SymPy expression as a JSON-compatible tree.
+
+    Parameters
+    ----------
+    expression : sympy.Basic
+        Built from numbers, symbols, ``pi``, ``E`` and the allowed functions.
+
+    Returns
+    -------
+    dict
+        ``{"symbol": name}``, ``{"integer": "3"}``, ``{"rational": ["1", "4"]}``,
+        ``{"float": "0.25"}``, ``{"constant": "pi"}`` or
+        ``{"function": name, "args": [...]}``.
+
+    Raises
+    ------
+    ModelFileError
+        If the expression uses something that could not be loaded back.
+    """
+    if isinstance(expression, sympy.Symbol):
+        return {"symbol": expression.name}
+    if isinstance(expression, sympy.Integer):
+        return {"integer": str(int(expression))}
+    if isinstance(expression, sympy.Rational):
+        return {"rational": [str(expression.p), str(expression.q)]}
+    if isinstance(expression, sympy.Float):
+        return {"float": repr(float(expression))}
+    for name, constant in _CONSTANTS.items():
+        if expression == constant:
+            return {"constant": name}
+    name = type(expression).__name__
+    if name == "ExprCondPair":
+        return {"pair": [expression_to_tree(arg) for arg in expression.args]}
+    if name not in ALLOWED_FUNCTIONS:
+        raise ModelFileError(f"cannot store {name!r} in a model file: not allowed")
+    return {"function": name, "args": [expression_to_tree(a) for a in expression.args]}
+
+
+def tree_to_expression(tree: Any, symbols: Mapping[str, sympy.Symbol]) -> sympy.Basic:
+    """Decode a tree made by :func:`expression_to_tree`, using only the whitelist.
+
+    Parameters
+    ----------
+    tree : dict
+        The encoded expression.
+    symbols : mapping of str to sympy.Symbol
+        The only symbols the tree may name.
+
+    Returns
+    -------
+    sympy.Basic
+        The expression.
+
+    Raises
+    ------
+    ModelFileError
+        On any node that is not a known number, symbol, constant or allowed
+        function.
+    """
+    if not isinstance(tree, dict) or len(tree) not in (1, 2):
+        raise ModelFileError(f"malformed expression node: {str(tree)[:80]!r}")
+    try:
+        return _decode(tree, symbols)
+    except ModelFileError:
+        raise
+    except (TypeError, ValueError, KeyError, IndexError) as error:
+        raise ModelFileError(
+            f"malformed expression node: {str(tree)[:80]!r}"
+        ) from error
+
+
+def _decode(tree: dict[str, Any], symbols: Mapping[str, sympy.Symbol]) -> sympy.Basic:
+    """Decode one node (see :func:`tree_to_expression`)."""
+    if "symbol" in tree:
+        if tree["symbol"] not in symbols:
+            raise ModelFileError(f"unknown symbol {tree['symbol']!r} in model file")
+        return symbols[tree["symbol"]]
+    if "integer" in tree:
+        return sympy.Integer(int(_digits(tree["integer"])))
+    if "rational" in tree:
+        numerator, denominator = (int(_digits(part)) for part in tree["rational"])
+        return sympy.Rational(numerator, denominator)
+    if "float" in tree:
+        return sympy.Float(float(str(tree["float"])), 15)
+    if "constant" in tree:
+        if tree["constant"] not in _CONSTANTS:
+            raise ModelFileError(f"unknown constant {tree['constant']!r} in model file")
+        return _CONSTANTS[tree["constant"]]
+    args = [
+        tree_to_expression(arg, symbols)
+        for arg in tree.get("args", tree.get("pair", []))
+    ]
+    if "pair" in tree:
+        return sympy.functions.elementary.piecewise.ExprCondPair(*args)
+    function = str(tree.get("function"))
+    if function not in ALLOWED_FUNCTIONS:
+        raise ModelFileError(f"function {function!r} is not allowed in a model file")
+    return ALLOWED_FUNCTIONS[function](*args)
+
+
+def _digits(text: Any) -> str:
+    """Check that an integer field holds only an optional sign and digits."""
+    value = str(text)
+    if not value.lstrip("-").isdigit() or len(value) > 400:
+        raise ModelFileError(f"not an integer: {value[:40]!r}")
+    return value
+
+
+def write_model_file(path: str | Path, payload: Mapping[str, Any]) -> None:
+    """Write a model payload as JSON (see ``NALURegressor.save``)."""
+    document = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, **payload}
+    Path(path).write_text(json.dumps(document, indent=2) + "\n")
+
+
+def read_model_file(path: str | Path) -> dict[str, Any]:
+    """Read and check the envelope of a model file.
+
+    Raises
+    ------
+    ModelFileError
+        If the file is not JSON or not a nalu_sr model of a known version.
+    """
+    try:
+        document = json.loads(Path(path).read_text())
+    except json.JSONDecodeError as error:
+        raise ModelFileError(f"{path} is not a JSON file: {error}") from error
+    if not isinstance(document, dict) or document.get("format") != FORMAT_NAME:
+        raise ModelFileError(f"{path} is not a nalu_sr model file")
+    if document.get("format_version") != FORMAT_VERSION:
+        raise ModelFileError(
+            f"{path} has model format version {document.get('format_version')!r}; "
+            f"this nalu_sr reads version {FORMAT_VERSION}"
+        )
+    return document
+
+
+def symbols_from_names(names: Sequence[Any]) -> dict[str, sympy.Symbol]:
+    """Real symbols for the declared feature names (plain identifiers only)."""
+    if not isinstance(names, list) or not all(
+        isinstance(n, str) and n.isidentifier() for n in names
+    ):
+        raise ModelFileError("the model file's 'symbols' must be a list of identifiers")
+    return {name: sympy.Symbol(name, real=True) for name in names}

@@ -1,0 +1,125 @@
+import json
+
+import numpy as np
+import pytest
+import sympy
+from hypothesis import given, settings, strategies as st
+
+from nalu_sr import NALURegressor
+from nalu_sr.export.serialize import (
+    ModelFileError,
+    expression_to_tree,
+    tree_to_expression,
+)
+
+a, b = sympy.symbols("a b", real=True)
+SYMBOLS = {"a": a, "b": b}
+
+leaves = st.one_of(
+    st.sampled_from([a, b, sympy.pi, sympy.E]),
+    st.integers(-50, 50).map(sympy.Integer),
+    st.fractions(max_denominator=20).map(
+        lambda f: sympy.Rational(f.numerator, f.denominator)
+    ),
+    st.floats(-1e6, 1e6, allow_nan=False).map(lambda v: sympy.Float(v, 15)),
+)
+unary = st.sampled_from(
+    [sympy.sin, sympy.cos, sympy.exp, sympy.Abs, sympy.tanh, sympy.sqrt]
+)
+expressions = st.recursive(
+    leaves,
+    lambda children: st.one_of(
+        st.tuples(children, children).map(lambda t: t[0] + t[1]),
+        st.tuples(children, children).map(lambda t: t[0] * t[1]),
+        st.tuples(unary, children).map(lambda t: t[0](t[1])),
+        st.tuples(children, st.integers(-3, 3)).map(lambda t: t[0] ** t[1]),
+    ),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(expressions)
+def test_tree_round_trip_is_the_identity(expression):
+    tree = json.loads(json.dumps(expression_to_tree(expression)))
+    assert tree_to_expression(tree, SYMBOLS) == expression
+
+
+def test_piecewise_round_trip():
+    expression = sympy.Piecewise((sympy.sqrt(a), a >= 0), (0, True))
+    assert tree_to_expression(expression_to_tree(expression), SYMBOLS) == expression
+
+
+@pytest.mark.parametrize(
+    ("tree", "message"),
+    [
+        ({"function": "__import__", "args": [{"symbol": "a"}]}, "not allowed"),
+        ({"function": "Function", "args": []}, "not allowed"),
+        ({"symbol": "os"}, "unknown symbol 'os'"),
+        ({"integer": "__import__('os')"}, "not an integer"),
+        ({"constant": "exit"}, "unknown constant"),
+        ({"float": "1e3; import os"}, "malformed expression node"),
+        (["not", "a", "node"], "malformed expression node"),
+    ],
+)
+def test_untrusted_trees_are_refused(tree, message):
+    with pytest.raises(ModelFileError, match=message):
+        tree_to_expression(tree, SYMBOLS)
+
+
+def test_unstorable_expression_is_refused():
+    with pytest.raises(ModelFileError, match="cannot store 'gamma'"):
+        expression_to_tree(sympy.gamma(a))
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(1, 5, size=(200, 2))
+    return NALURegressor(random_state=0).fit(X, X[:, 0] / X[:, 1]), X
+
+
+def test_model_file_round_trip_predicts_the_same(fitted, tmp_path):
+    model, X = fitted
+    path = tmp_path / "model.json"
+    model.save(path)
+    loaded = NALURegressor.load(path)
+    assert loaded.expression_ == model.expression_
+    assert loaded.get_params() == model.get_params()
+    assert [e["expression"] for e in loaded.equations_] == [
+        e["expression"] for e in model.equations_
+    ]
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+    document = json.loads(path.read_text())
+    assert document["format"] == "nalu_sr-model"
+    assert document["nalu_sr_version"]
+
+
+def test_tampered_model_file_is_refused(fitted, tmp_path):
+    model, _ = fitted
+    path = tmp_path / "model.json"
+    model.save(path)
+    document = json.loads(path.read_text())
+    document["expression"] = {"function": "eval", "args": [{"integer": "1"}]}
+    path.write_text(json.dumps(document))
+    with pytest.raises(ModelFileError, match="'eval' is not allowed"):
+        NALURegressor.load(path)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("not json", "is not a JSON file"),
+        ('{"format": "other"}', "is not a nalu_sr model file"),
+        ('{"format": "nalu_sr-model", "format_version": 99}', "format version 99"),
+        (
+            '{"format": "nalu_sr-model", "format_version": 1, "symbols": ["a b"]}',
+            "must be a list of identifiers",
+        ),
+    ],
+)
+def test_bad_model_files_are_refused(tmp_path, content, message):
+    path = tmp_path / "model.json"
+    path.write_text(content)
+    with pytest.raises(ModelFileError, match=message):
+        NALURegressor.load(path)
