@@ -341,13 +341,12 @@ class NALURegressor(RegressorMixin, BaseEstimator):
         if not isinstance(params, dict):
             raise ModelFileError("the model file's 'params' must be a JSON object")
         known = cls().get_params()
-        model = cls(
-            **{
-                k: tuple(v) if isinstance(v, list) else v
-                for k, v in params.items()
-                if k in known
-            }
-        )
+        kwargs: dict[str, Any] = {
+            k: tuple(v) if isinstance(v, list) else v
+            for k, v in params.items()
+            if k in known
+        }
+        model = cls(**kwargs)
         model._restore(document, symbols)
         return model
 

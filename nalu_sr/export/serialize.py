@@ -40,6 +40,7 @@ _CONSTANTS: Mapping[str, sympy.Expr] = {
     "oo": sympy.oo,
     "-oo": -sympy.oo,
     "zoo": sympy.zoo,
+    "I": sympy.I,
 }
 
 
@@ -59,7 +60,8 @@ def expression_to_tree(expression: sympy.Basic) -> Any:
     -------
     dict
         ``{"symbol": name}``, ``{"integer": "3"}``, ``{"rational": ["1", "4"]}``,
-        ``{"float": "0.25"}``, ``{"constant": "pi"}`` or
+        ``{"float": [sign, mantissa, exponent, bits], "precision": 53}`` (the
+        exact binary value, plus a readable ``"value"``), ``{"constant": "pi"}`` or
         ``{"function": name, "args": [...]}``.
 
     Raises
@@ -74,7 +76,12 @@ def expression_to_tree(expression: sympy.Basic) -> Any:
     if isinstance(expression, sympy.Rational):
         return {"rational": [str(expression.p), str(expression.q)]}
     if isinstance(expression, sympy.Float):
-        return {"float": repr(float(expression))}
+        sign, mantissa, exponent, bits = expression._mpf_
+        return {
+            "float": [int(sign), str(mantissa), int(exponent), int(bits)],
+            "precision": int(expression._prec),
+            "value": str(expression),
+        }
     for name, constant in _CONSTANTS.items():
         if expression == constant:
             return {"constant": name}
@@ -107,7 +114,7 @@ def tree_to_expression(tree: Any, symbols: Mapping[str, sympy.Symbol]) -> sympy.
         On any node that is not a known number, symbol, constant or allowed
         function.
     """
-    if not isinstance(tree, dict) or len(tree) not in (1, 2):
+    if not isinstance(tree, dict) or not 1 <= len(tree) <= 3:
         raise ModelFileError(f"malformed expression node: {str(tree)[:80]!r}")
     try:
         return _decode(tree, symbols)
@@ -131,7 +138,9 @@ def _decode(tree: dict[str, Any], symbols: Mapping[str, sympy.Symbol]) -> sympy.
         numerator, denominator = (int(_digits(part)) for part in tree["rational"])
         return sympy.Rational(numerator, denominator)
     if "float" in tree:
-        return sympy.Float(float(str(tree["float"])), 15)
+        sign, mantissa, exponent, bits = (int(_digits(v)) for v in tree["float"])
+        precision = int(_digits(tree.get("precision", 53)))
+        return sympy.Float._new((sign, mantissa, exponent, bits), precision)
     if "constant" in tree:
         if tree["constant"] not in _CONSTANTS:
             raise ModelFileError(f"unknown constant {tree['constant']!r} in model file")

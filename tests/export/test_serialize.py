@@ -58,7 +58,7 @@ def test_piecewise_round_trip():
         ({"symbol": "os"}, "unknown symbol 'os'"),
         ({"integer": "__import__('os')"}, "not an integer"),
         ({"constant": "exit"}, "unknown constant"),
-        ({"float": "1e3; import os"}, "malformed expression node"),
+        ({"float": ["0", "1e3; import os", "0", "1"]}, "not an integer"),
         (["not", "a", "node"], "malformed expression node"),
     ],
 )
