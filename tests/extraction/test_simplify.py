@@ -1,0 +1,98 @@
+"""simplify_checked: bounded steps, the equivalence check and its fallback."""
+
+import numpy as np
+import pytest
+import sympy
+
+import nalu_sr.extraction.simplify as simplify_module
+from nalu_sr.extraction import evaluate_sympy, simplify_checked
+
+x, y = sympy.symbols("x y", real=True)
+POINTS = np.array([[1.0, 2.0], [3.0, -0.5], [0.25, 4.0]])
+QUOTIENT = (x**2 - y**2) / (x + y)
+PYTHAGORAS = sympy.sin(x) ** 2 + sympy.cos(x) ** 2
+
+
+def test_simplifies_when_values_agree():
+    assert simplify_checked(QUOTIENT, [x, y], POINTS) == x - y
+    assert simplify_checked(PYTHAGORAS, [x], POINTS[:, :1]) == 1
+
+
+def test_exact_constants_stay_exact():
+    expr = sympy.Rational(1, 3) * x + sympy.Rational(1, 3) * y
+    third = sympy.Rational(1, 3)
+    assert simplify_checked(expr, [x, y], POINTS) == sympy.Mul(
+        third, x + y, evaluate=False
+    )
+
+
+def test_nan_at_a_sample_point_equals_nan():
+    expr = sympy.log(x) * (x**2 - 1) / (x - 1)
+    points = np.array([[-1.0], [2.0], [3.0]])  # log(-1) is nan before and after
+    assert simplify_checked(expr, [x], points) == (x + 1) * sympy.log(x)
+
+
+def test_larger_expressions_get_cheaper_steps():
+    # count_ops is 5 for both; with max_ops=1 they get factor_terms and cancel.
+    assert simplify_checked(QUOTIENT, [x, y], POINTS, max_ops=1) == x - y
+    assert simplify_checked(PYTHAGORAS, [x], POINTS[:, :1], max_ops=1) == PYTHAGORAS
+    # Beyond 5 * max_ops only factor_terms runs.
+    assert simplify_checked(QUOTIENT, [x, y], POINTS, max_ops=0) == QUOTIENT
+
+
+def test_no_step_starts_after_the_time_budget():
+    assert simplify_checked(QUOTIENT, [x, y], POINTS, timeout_s=0.0) == QUOTIENT
+
+
+def test_step_that_grows_the_expression_is_dropped(monkeypatch):
+    monkeypatch.setattr(simplify_module, "_steps_for", lambda e, m: (sympy.expand,))
+    expr = (x + 1) ** 3
+    assert simplify_checked(expr, [x, y], POINTS) == expr
+
+
+def test_value_change_warns_and_keeps_original(monkeypatch):
+    def wrong_step(expr):
+        return expr.subs(y, x)
+
+    monkeypatch.setattr(simplify_module, "_steps_for", lambda e, m: (wrong_step,))
+    with pytest.warns(UserWarning, match="changed the value at a sample point"):
+        assert simplify_checked(x + y, [x, y], POINTS) == x + y
+
+
+def test_raising_step_warns_and_keeps_original(monkeypatch):
+    def failing_step(expr):
+        raise sympy.PolynomialError("no luck")
+
+    monkeypatch.setattr(simplify_module, "_steps_for", lambda e, m: (failing_step,))
+    with pytest.warns(UserWarning, match="raised PolynomialError: no luck"):
+        assert simplify_checked(QUOTIENT, [x, y], POINTS) == QUOTIENT
+
+
+def test_piecewise_conditions_are_left_alone():
+    expr = sympy.Piecewise(((x**2 - 1) / (x - 1), x >= 0), (PYTHAGORAS, True))
+    points = np.array([[-1.0, 2.0], [2.0, 3.0], [0.5, -2.0]])  # x = 1 would be 0/0
+    result = simplify_checked(expr * (y**2 - 1) / (y + 1), [x, y], points)
+    assert result == (y - 1) * sympy.Piecewise((x + 1, x >= 0), (1, True))
+
+
+def test_rejects_sample_points_of_the_wrong_shape():
+    with pytest.raises(ValueError, match=r"shape \(n, 2\), got \(3,\)"):
+        simplify_checked(QUOTIENT, [x, y], POINTS[:, 0])
+    with pytest.raises(ValueError, match=r"shape \(n, 1\), got \(3, 2\)"):
+        simplify_checked(x, [x], POINTS)
+
+
+def test_evaluate_sympy_broadcasts_constants_and_maps_zoo_to_nan():
+    np.testing.assert_array_equal(
+        evaluate_sympy(sympy.Integer(3), [x], POINTS[:, :1]), [3, 3, 3]
+    )
+    with_zoo = sympy.Piecewise((x, x > 2), (sympy.zoo, True))
+    np.testing.assert_array_equal(
+        evaluate_sympy(with_zoo, [x], POINTS[:, :1]), [np.nan, 3.0, np.nan]
+    )
+
+
+def test_removing_a_singularity_at_a_sample_point_counts_as_a_change():
+    expr = (x**2 - 1) / (x - 1)  # 0/0 = nan at x = 1, but x + 1 gives 2
+    with pytest.warns(UserWarning, match="changed the value"):
+        assert simplify_checked(expr, [x], np.array([[1.0], [2.0]])) == expr
