@@ -48,3 +48,58 @@ def test_python_dash_m_runs_the_cli():
     )
     assert completed.returncode == 0
     assert __version__ in completed.stdout
+
+
+@pytest.fixture
+def force_csv(tmp_path):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(1, 5, size=(200, 3))
+    lines = ["mass,speed,radius,force"]
+    lines += [f"{m},{v},{r},{m * v / r}" for m, v, r in X]
+    path = tmp_path / "data.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_fit_show_predict_round_trip(force_csv, tmp_path, capsys):
+    model_path = tmp_path / "model.json"
+    assert (
+        main(["fit", str(force_csv), "--target", "force", "--output", str(model_path)])
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "formula: mass*speed/radius" in out
+    assert "(exact)" in out and f"model written to {model_path}" in out
+    assert main(["show", str(model_path)]) == 0
+    shown = capsys.readouterr().out
+    assert "formula: mass*speed/radius" in shown
+    assert "latex: \\frac{mass speed}{radius}" in shown
+    new = tmp_path / "new.csv"
+    new.write_text("radius,speed,mass\n2,3,4\n")
+    assert main(["predict", str(model_path), str(new)]) == 0
+    assert capsys.readouterr().out.split() == ["prediction", "6.0"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["fit", "{data}", "--target", "nope"], "no column 'nope'"),
+        (["fit", "{missing}", "--target", "force"], "No such file"),
+        (["show", "{data}"], "is not a JSON file"),
+    ],
+)
+def test_user_errors_are_one_line(force_csv, tmp_path, capsys, argv, message):
+    argv = [a.format(data=force_csv, missing=tmp_path / "missing.csv") for a in argv]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("nalu-sr: error: ") and message in err
+    assert err.count("\n") == 1
+
+
+def test_non_numeric_csv_value_is_named(tmp_path, capsys):
+    path = tmp_path / "bad.csv"
+    path.write_text("a,b\n1,2\n3,oops\n")
+    assert main(["fit", str(path), "--target", "b"]) == 2
+    assert "line 3, column 'b': 'oops' is not a number" in capsys.readouterr().err
