@@ -241,6 +241,12 @@ class NALURegressor(RegressorMixin, BaseEstimator):
         self.history_ = outcome.histories[order[chosen]]
         self.n_iter_ = outcome.n_trained
         self._predictor = CallableExpression(best.expression, symbols)
+        if outcome.interrupted:
+            warnings.warn(
+                "search interrupted: keeping the best formula found so far",
+                UserWarning,
+                stacklevel=3,
+            )
         if best.validation_loss > POOR_FIT_LOSS:
             warnings.warn(
                 f"no formula fits the data well: the best has a relative "

@@ -22,6 +22,7 @@ from nalu_sr.extraction.candidate import Candidate, Split, extract_candidate
 from nalu_sr.model import StackedModel
 from nalu_sr.primitives import PrimitiveSet
 from nalu_sr.training.varpro import BodyTrainConfig, train_body
+from nalu_sr.units import SnappedUnit
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class SearchOutcome:
     (at most as many replacements as planned runs)."""
     stopped_early: bool = False
     timed_out: bool = False
+    interrupted: bool = False
 
 
 def plan_search(
@@ -142,43 +144,68 @@ def run_search(
         Candidates, with the trained module and loss history of each.
     """
     outcome = SearchOutcome()
-    _add(outcome, _extract([], "linear", 0, None, split, symbols, config), None, [])
+    context = _Context(split, scale, symbols, config, report)
+    linear = PlanEntry("linear", 0, 0, 0)
+    _add(outcome, _extract([], linear, context, seed=None), None, [])
     X_scaled = torch.as_tensor(split.X_train / scale, device=config.device)
     y = torch.as_tensor(split.y_train, device=config.device)
     started = time.perf_counter()
     best: dict[tuple[str, int], tuple[float, StackedModel]] = {}
     queue = list(plan)
-    while queue:
-        entry = queue.pop(0)
-        if _should_stop(outcome, config, started):
-            break
-        smaller = best.get((entry.architecture, entry.width - 1))
-        body, history, diverged = _train_entry(
-            entry, config, X_scaled, y, None if smaller is None else smaller[1]
-        )
-        outcome.n_trained += 1
-        if diverged:
-            outcome.n_diverged += 1
-            if outcome.n_diverged <= len(plan):
-                queue.insert(0, _replacement(entry))
-            continue
-        records = body.snap(torch.as_tensor(split.X_train / scale))
-        candidate = _extract(
-            records, entry.architecture, entry.width, entry.seed, split, symbols, config
-        )
-        _add(outcome, candidate, body, history)
-        key = (entry.architecture, entry.width)
-        if candidate is not None and (
-            key not in best or candidate.validation_loss < best[key][0]
-        ):
-            best[key] = (candidate.validation_loss, body)
-        if report is not None and candidate is not None:
-            report(
-                f"{entry.architecture} width={entry.width} seed={entry.seed}: "
-                f"validation loss {candidate.validation_loss:.3g}, "
-                f"{candidate.expression}"
+    try:
+        while queue and not _should_stop(outcome, config, started):
+            entry = queue.pop(0)
+            smaller = best.get((entry.architecture, entry.width - 1))
+            body, history, diverged = _train_entry(
+                entry, config, X_scaled, y, None if smaller is None else smaller[1]
             )
+            outcome.n_trained += 1
+            if diverged:
+                outcome.n_diverged += 1
+                if outcome.n_diverged <= len(plan):
+                    queue.insert(0, _replacement(entry))
+                continue
+            _keep(outcome, best, entry, body, history, context)
+    except KeyboardInterrupt:
+        # Ctrl-C ends the search, not the fit: the candidates so far are kept.
+        outcome.interrupted = True
     return outcome
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What every step of one search reads: data, symbols, settings, reporter."""
+
+    split: Split
+    scale: float
+    symbols: Sequence[sympy.Symbol]
+    config: SearchConfig
+    report: Callable[[str], None] | None
+
+
+def _keep(
+    outcome: SearchOutcome,
+    best: dict[tuple[str, int], tuple[float, StackedModel]],
+    entry: PlanEntry,
+    body: StackedModel,
+    history: list[float],
+    context: _Context,
+) -> None:
+    """Extract a trained body's candidate, record it, and remember the best body."""
+    records = body.snap(torch.as_tensor(context.split.X_train / context.scale))
+    candidate = _extract(records, entry, context, seed=entry.seed)
+    _add(outcome, candidate, body, history)
+    if candidate is None:
+        return
+    key = (entry.architecture, entry.width)
+    if key not in best or candidate.validation_loss < best[key][0]:
+        best[key] = (candidate.validation_loss, body)
+    if context.report is not None:
+        context.report(
+            f"{entry.architecture} width={entry.width} seed={entry.seed}: "
+            f"validation loss {candidate.validation_loss:.3g}, "
+            f"{candidate.expression}"
+        )
 
 
 def _replacement(entry: PlanEntry) -> PlanEntry:
@@ -188,22 +215,19 @@ def _replacement(entry: PlanEntry) -> PlanEntry:
 
 
 def _extract(
-    records: Sequence,
-    architecture: str,
-    width: int,
+    records: Sequence[SnappedUnit],
+    entry: PlanEntry,
+    context: _Context,
     seed: int | None,
-    split: Split,
-    symbols: Sequence[sympy.Symbol],
-    config: SearchConfig,
 ) -> Candidate | None:
     return extract_candidate(
         records,
-        symbols,
-        split,
-        architecture=architecture,
-        width=width,
+        context.symbols,
+        context.split,
+        architecture=entry.architecture,
+        width=entry.width,
         seed=seed,
-        tol=config.tol,
+        tol=context.config.tol,
     )
 
 

@@ -289,3 +289,23 @@ def test_papers_stacked_nalu_is_a_searchable_architecture():
     assert model.n_iter_ == 1
     assert {e["architecture"] for e in model.equations_} <= {"linear", "nalu"}
     assert np.all(np.isfinite(model.predict(X)))
+
+
+def test_ctrl_c_keeps_the_best_formula_so_far(monkeypatch):
+    import nalu_sr.search as search
+
+    real_train = search.train_body
+    calls = []
+
+    def interrupt_second(body, X, y, config, generator):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real_train(body, X, y, config, generator)
+
+    monkeypatch.setattr(search, "train_body", interrupt_second)
+    X, y = _data(lambda X: X[:, 0] * X[:, 1] + X[:, 0] * 0.5)
+    with pytest.warns(UserWarning, match="search interrupted"):
+        model = NALURegressor(random_state=0, early_stopping=False).fit(X, y)
+    assert model.n_iter_ == 1
+    assert np.all(np.isfinite(model.predict(X)))
