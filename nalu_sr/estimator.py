@@ -280,6 +280,14 @@ class NALURegressor(RegressorMixin, BaseEstimator):
             return self.expression_
         return self.equations_[index]["expression"]
 
+    def to_callable(self, index: int | None = None) -> CallableExpression:
+        """Return a picklable NumPy function of the chosen (or ``index``) formula.
+
+        The function takes an array of shape ``(n_samples, n_features)`` in the
+        column order seen in ``fit`` and returns shape ``(n_samples,)``.
+        """
+        return CallableExpression(self.sympy(index), self.feature_symbols_)
+
     def save(self, path: str | Path) -> None:
         """Write the fitted formulas to a portable JSON model file.
 

@@ -86,6 +86,10 @@ def test_fitted_attributes():
     assert model.sympy() == model.expression_
     assert model.sympy(0) == model.equations_[0]["expression"]
     assert model.latex() == "x_{0} x_{1}"
+    function = pickle.loads(pickle.dumps(model.to_callable()))
+    np.testing.assert_allclose(function(X), X[:, 0] * X[:, 1], rtol=1e-12)
+    linear = model.to_callable(0)
+    assert linear(X).shape == (len(X),)
     assert model.loss_ <= model.tol
     assert model.module_ is not None and model.n_iter_ >= 1
 
