@@ -27,6 +27,7 @@ from nalu_sr.export.serialize import (
     tree_to_expression,
     write_model_file,
 )
+from nalu_sr.export.torch import SympyModule, sympy_to_torch
 from nalu_sr.extraction.candidate import Candidate, Split
 from nalu_sr.model import StackedModel
 from nalu_sr.primitives import Primitive
@@ -287,6 +288,15 @@ class NALURegressor(RegressorMixin, BaseEstimator):
         column order seen in ``fit`` and returns shape ``(n_samples,)``.
         """
         return CallableExpression(self.sympy(index), self.feature_symbols_)
+
+    def to_torch(self, index: int | None = None) -> SympyModule:
+        """Return the chosen (or ``index``) formula as a ``torch.nn.Module``.
+
+        Float constants become trainable parameters, exact numbers stay exact;
+        after fine-tuning, ``module.sympy()`` returns the updated formula.
+        The module takes a tensor of shape ``(n_samples, n_features)``.
+        """
+        return sympy_to_torch(self.sympy(index), self.feature_symbols_)
 
     def save(self, path: str | Path) -> None:
         """Write the fitted formulas to a portable JSON model file.

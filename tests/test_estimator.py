@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import sympy
+import torch
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.model_selection import GridSearchCV, cross_val_score
@@ -90,6 +91,9 @@ def test_fitted_attributes():
     np.testing.assert_allclose(function(X), X[:, 0] * X[:, 1], rtol=1e-12)
     linear = model.to_callable(0)
     assert linear(X).shape == (len(X),)
+    module = model.to_torch()
+    np.testing.assert_allclose(module(torch.as_tensor(X)).numpy(), X[:, 0] * X[:, 1])
+    assert module.sympy() == model.expression_
     assert model.loss_ <= model.tol
     assert model.module_ is not None and model.n_iter_ >= 1
 

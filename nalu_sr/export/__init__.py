@@ -1,5 +1,6 @@
 """Exports of fitted formulas to other forms."""
 
 from nalu_sr.export.numpy import CallableExpression
+from nalu_sr.export.torch import SympyModule, sympy_to_torch
 
-__all__ = ["CallableExpression"]
+__all__ = ["CallableExpression", "SympyModule", "sympy_to_torch"]
