@@ -132,9 +132,9 @@ def _emit_node(
     """SymPy expression of a non-input node, given its parents' expressions."""
     op = graph.nodes[node].get("op")
     if op == "primitive":
-        arguments = [memo[parent] for parent in primitive_arguments(graph, node)]
+        arguments = [memo[parent] for parent in _primitive_arguments(graph, node)]
         return graph.nodes[node]["primitive"].to_sympy(*arguments)
-    parents, record = node_record(graph, node)
+    parents, record = _node_record(graph, node)
     return record.to_sympy([memo[parent] for parent in parents])
 
 
@@ -144,42 +144,24 @@ def _evaluate_node(
     """Float64 values of a non-input node, given its parents' values."""
     op = graph.nodes[node].get("op")
     if op == "primitive":
-        arguments = [memo[parent] for parent in primitive_arguments(graph, node)]
+        arguments = [memo[parent] for parent in _primitive_arguments(graph, node)]
         return evaluate_primitive(graph.nodes[node]["primitive"], arguments)
-    parents, record = node_record(graph, node)
+    parents, record = _node_record(graph, node)
     columns = [memo[parent] for parent in parents]
     inputs = np.stack(columns, axis=1) if columns else np.empty((n, 0))
     return np.asarray(record.evaluate(inputs), dtype=np.float64)
 
 
-def node_record(
+def _node_record(
     graph: nx.DiGraph, node: Node
 ) -> tuple[list[Node], LinearCombination | ProductOutput]:
-    """Return a node's weighted parents and the snapped record it computes.
+    """Return a sum, product or output node's parents and the record it computes.
 
-    Parameters
-    ----------
-    graph : networkx.DiGraph
-        An expression graph.
-    node : tuple
-        A ``"sum"``, ``"product"`` or ``"output"`` node.
-
-    Returns
-    -------
-    parents : list of tuple
-        The parents joined by a non-zero weight, sorted by key.
-    record : LinearCombination or ProductOutput
-        What the node computes from ``parents`` (an output node is a sum of
-        its single parent with weight 1).
-
-    Raises
-    ------
-    ValueError
-        If the node's ``op`` is not one of those, or an output node does not
-        have exactly one parent.
+    Parents joined by a zero weight are left out; an output node is a sum of
+    its single parent with weight 1.
     """
     attributes = graph.nodes[node]
-    parents = [p for p in sorted_parents(graph, node) if _weight(graph, p, node) != 0]
+    parents = [p for p in _sorted_parents(graph, node) if _weight(graph, p, node) != 0]
     weights = tuple(_weight(graph, p, node) for p in parents)
     op = attributes.get("op")
     if op == "sum":
@@ -198,26 +180,8 @@ def _weight(graph: nx.DiGraph, parent: Node, node: Node) -> Any:
     return graph.edges[parent, node].get("weight", Fraction(1))
 
 
-def primitive_arguments(graph: nx.DiGraph, node: Node) -> list[Node]:
-    """Return a primitive node's argument nodes in argument order.
-
-    Parameters
-    ----------
-    graph : networkx.DiGraph
-        An expression graph.
-    node : tuple
-        A ``"primitive"`` node.
-
-    Returns
-    -------
-    list of tuple
-        The parents, ordered by the ``arg`` attribute of their edges.
-
-    Raises
-    ------
-    ValueError
-        If the positions are not exactly ``0 .. arity - 1``.
-    """
+def _primitive_arguments(graph: nx.DiGraph, node: Node) -> list[Node]:
+    """Return a primitive node's argument nodes, ordered by their edges' ``arg``."""
     primitive = graph.nodes[node]["primitive"]
     by_position = {graph.edges[p, node].get("arg"): p for p in graph.predecessors(node)}
     expected = list(range(primitive.arity))
@@ -229,7 +193,7 @@ def primitive_arguments(graph: nx.DiGraph, node: Node) -> list[Node]:
     return [by_position[position] for position in range(primitive.arity)]
 
 
-def sorted_parents(graph: nx.DiGraph, node: Node) -> list[Node]:
+def _sorted_parents(graph: nx.DiGraph, node: Node) -> list[Node]:
     """Return a node's parents sorted by key, so sums do not depend on edge order."""
     return sorted(graph.predecessors(node), key=_node_sort_key)
 

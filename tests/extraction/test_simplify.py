@@ -1,5 +1,7 @@
 """simplify_checked: bounded steps, the equivalence check and its fallback."""
 
+import time
+
 import numpy as np
 import pytest
 import sympy
@@ -15,7 +17,8 @@ PYTHAGORAS = sympy.sin(x) ** 2 + sympy.cos(x) ** 2
 
 def test_simplifies_when_values_agree():
     assert simplify_checked(QUOTIENT, [x, y], POINTS) == x - y
-    assert simplify_checked(PYTHAGORAS, [x], POINTS[:, :1]) == 1
+    powers = sympy.sqrt(x) * x ** sympy.Rational(3, 2) * y / (x**2 * y**2 + x**2 * y)
+    assert simplify_checked(powers, [x, y], POINTS) == 1 / (y + 1)
 
 
 def test_exact_constants_stay_exact():
@@ -33,11 +36,32 @@ def test_nan_at_a_sample_point_equals_nan():
 
 
 def test_larger_expressions_get_cheaper_steps():
-    # count_ops is 5 for both; with max_ops=1 they get factor_terms and cancel.
-    assert simplify_checked(QUOTIENT, [x, y], POINTS, max_ops=1) == x - y
-    assert simplify_checked(PYTHAGORAS, [x], POINTS[:, :1], max_ops=1) == PYTHAGORAS
-    # Beyond 5 * max_ops only factor_terms runs.
-    assert simplify_checked(QUOTIENT, [x, y], POINTS, max_ops=0) == QUOTIENT
+    steps = simplify_module._steps_for
+    assert steps(QUOTIENT, 200)[-1] is sympy.simplify  # 5 operations <= 200 // 20
+    assert sympy.simplify not in steps(QUOTIENT, 99)
+    assert steps(QUOTIENT, 1) == (sympy.factor_terms, sympy.powsimp)  # 5 <= 5 * 1
+    assert steps(QUOTIENT, 0) == (sympy.factor_terms,)
+    assert simplify_checked(QUOTIENT, [x, y], POINTS, max_ops=1) == QUOTIENT
+
+
+def test_trigonometric_expressions_skip_the_unbounded_simplify():
+    assert sympy.simplify not in simplify_module._steps_for(PYTHAGORAS, 200)
+    assert simplify_checked(PYTHAGORAS, [x], POINTS[:, :1]) == PYTHAGORAS
+
+
+def test_nested_sines_that_stall_sympy_simplify_return_quickly():
+    # sympy.simplify takes over 15 s on this emitted formula (trigsimp).
+    x0, x1, x2 = sympy.symbols("x0:3", real=True)
+    inner = sympy.sin(x0 + x1 + x2 + 1)
+    expr = sympy.sin(
+        -sympy.sin(x0 + x1 - x2 + inner + sympy.Float(0.25))
+        + sympy.sin(2 * x0 + 2 * x1 - 2 * x2 - inner + sympy.Float(1.5))
+        + sympy.S.Half
+    )
+    points = np.random.default_rng(0).uniform(0.5, 3.0, (8, 3))
+    start = time.perf_counter()
+    assert simplify_checked(expr, [x0, x1, x2], points) == expr
+    assert time.perf_counter() - start < 5.0
 
 
 def test_no_step_starts_after_the_time_budget():
@@ -69,10 +93,13 @@ def test_raising_step_warns_and_keeps_original(monkeypatch):
 
 
 def test_piecewise_conditions_are_left_alone():
-    expr = sympy.Piecewise(((x**2 - 1) / (x - 1), x >= 0), (PYTHAGORAS, True))
+    condition = (x >= 0) & (x > -1)  # sympy.simplify would reduce it to x >= 0
+    expr = sympy.Piecewise(
+        ((x**2 - 1) / (x - 1), condition), ((x**2 - 4) / (x + 2), True)
+    )
     points = np.array([[-1.0, 2.0], [2.0, 3.0], [0.5, -2.0]])  # x = 1 would be 0/0
     result = simplify_checked(expr * (y**2 - 1) / (y + 1), [x, y], points)
-    assert result == (y - 1) * sympy.Piecewise((x + 1, x >= 0), (1, True))
+    assert result == (y - 1) * sympy.Piecewise((x + 1, condition), (x - 2, True))
 
 
 def test_rejects_sample_points_of_the_wrong_shape():
