@@ -33,3 +33,24 @@ def test_nalu_vs_mlp_nalu_extrapolates_and_snaps_to_product(
     assert sympy.simplify(results["formula"] - a * b) == 0
     assert results["snapped_extrap_mse"] < 1e-9
     assert "NALU snapped formula: y = a*b" in capsys.readouterr().out
+
+
+def test_custom_primitive_example_recovers_sinh(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    found = load_example("custom_primitive").main()
+    x0, x1 = sympy.symbols("x0 x1", real=True)
+    assert sympy.simplify(found - (3 * sympy.sinh(x0 - x1) + 1)) == 0
+    assert (
+        "refused: primitive 'bad' failed the 'agreement' check"
+        in capsys.readouterr().out
+    )
+
+
+def test_export_to_torch_example_tunes_constants() -> None:
+    results = load_example("export_to_torch").main()
+    x0, x1 = sympy.symbols("x0 x1", real=True)
+    tuned = results["tuned"]
+    constants = sorted(float(c) for c in tuned.atoms(sympy.Float))
+    assert constants == pytest.approx([0.2, 1.75], abs=1e-6)
+    assert tuned.free_symbols == {x0, x1}

@@ -301,8 +301,8 @@ def _check_sympy_agreement(primitive: Primitive) -> None:
             raise PrimitiveError(
                 "agreement",
                 primitive.name,
-                f"{label} gives {values[index]!r} but sympy_fn gives "
-                f"{symbolic[index]!r} at {points[:, index].tolist()}",
+                f"{label} gives {float(values[index]):.10g} but sympy_fn gives "
+                f"{float(symbolic[index]):.10g} at {points[:, index].tolist()}",
             )
 
 
