@@ -140,7 +140,7 @@ def test_primitive_attention_unit_emits_sin_of_difference():
     assert emit(graph, SYMBOLS[:2]) == [sympy.sin(x0 - x1)]
 
 
-def test_shared_node_is_emitted_once():
+def test_shared_node_is_emitted_once(shared_records):
     calls = []
 
     def counting_sin(x):
@@ -148,19 +148,7 @@ def test_shared_node_is_emitted_once():
         return sympy.sin(x)
 
     sin = Primitive("counting_sin", 1, torch.sin, counting_sin)
-    first = SnappedUnit(
-        "attention",
-        3,
-        (
-            PrimitiveOutput(sin, (LinearCombination((ONE, MINUS, ZERO)),)),
-            linear(ZERO, ZERO, ONE),
-        ),
-        0.0,
-    )
-    second = SnappedUnit(
-        "mixed", 2, (ProductOutput((ONE, ONE)), linear(ONE, ONE, offset=ONE)), 0.0
-    )
-    graph = prune(build_graph([first, second], n_inputs=3))
+    graph = prune(build_graph(shared_records(sin), n_inputs=3))
     assert sorted(graph.successors(("u", 0, 0))) == [("u", 1, 0), ("u", 1, 1)]
     emitted = emit(graph, SYMBOLS)
     assert calls == [x0 - x1]

@@ -114,28 +114,11 @@ def test_primitive_record_adds_argument_nodes():
     assert edge_weights(graph)[("x", 1), ("a", 0, 0, 0)] == MINUS
 
 
-def test_shared_hidden_node_feeds_two_outputs():
+def test_shared_hidden_node_feeds_two_outputs(shared_records):
     records = shared_records()
     graph = prune(build_graph(records, n_inputs=3))
     assert graph.out_degree(("u", 0, 0)) == 2
     assert output_nodes(graph) == [("y", 0), ("y", 1)]
-
-
-def shared_records():
-    sin = BUILTIN_PRIMITIVES.get("sin")
-    first = SnappedUnit(
-        "attention",
-        3,
-        (
-            PrimitiveOutput(sin, (LinearCombination((ONE, MINUS, ZERO)),)),
-            linear(ZERO, ZERO, ONE),
-        ),
-        0.0,
-    )
-    second = SnappedUnit(
-        "mixed", 2, (ProductOutput((ONE, ONE)), linear(ONE, ONE, offset=ONE)), 0.0
-    )
-    return [first, second]
 
 
 def test_float_offsets_and_weights_are_kept():
@@ -169,7 +152,7 @@ def test_prune_rejects_cycles():
         prune(graph)
 
 
-def test_prune_is_deterministic_and_keeps_attributes():
+def test_prune_is_deterministic_and_keeps_attributes(shared_records):
     graph = build_graph(shared_records(), n_inputs=3)
     first, second = prune(graph), prune(graph)
     assert list(first.nodes(data=True)) == list(second.nodes(data=True))
