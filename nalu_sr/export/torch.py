@@ -79,8 +79,15 @@ _TORCH_FUNCTIONS: Mapping[str, Callable[..., Tensor]] = {
     "not": torch.logical_not, "sqrt": torch.sqrt, "pow": torch.pow,
 }  # fmt: skip
 
-#: Exact real constants that are not ``Rational`` (evaluated as Python floats).
-_EXACT_CONSTANTS = (sympy.oo, -sympy.oo, sympy.nan)
+#: Exact constants that are not ``Rational``, with their float values. SymPy's
+#: complex infinity ``zoo`` (from ``1/0``) has no real value: NaN, as lambdify's
+#: NumPy printing and :func:`nalu_sr.extraction.evaluate_sympy` give it.
+_SPECIAL_CONSTANTS: tuple[tuple[sympy.Expr, float], ...] = (
+    (sympy.oo, float("inf")),
+    (-sympy.oo, float("-inf")),
+    (sympy.nan, float("nan")),
+    (sympy.zoo, float("nan")),
+)
 
 
 class _Compiler:
@@ -101,6 +108,11 @@ class _Compiler:
             self.memo[expression] = len(self.nodes) - 1
         return self.memo[expression]
 
+    def _constant(self, value: float) -> _Node:
+        """Node of an exact (non-trainable) constant."""
+        self.constants.append(value)
+        return _Node("const", value=len(self.constants) - 1)
+
     def _node(self, expression: sympy.Basic) -> _Node:
         """Build the node for ``expression``, compiling its arguments first."""
         if isinstance(expression, sympy.Symbol):
@@ -108,11 +120,11 @@ class _Compiler:
         if isinstance(expression, sympy.Float):
             self.floats.append(expression)
             return _Node("param", value=len(self.floats) - 1)
-        if isinstance(expression, sympy.Rational | sympy.NumberSymbol) or any(
-            expression == constant for constant in _EXACT_CONSTANTS
-        ):
-            self.constants.append(float(expression))
-            return _Node("const", value=len(self.constants) - 1)
+        if isinstance(expression, sympy.Rational | sympy.NumberSymbol):
+            return self._constant(float(expression))
+        for constant, value in _SPECIAL_CONSTANTS:
+            if expression == constant:
+                return self._constant(value)
         if expression in (sympy.true, sympy.false):
             return _Node("bool", value=bool(expression))
         if isinstance(expression, sympy.Pow):

@@ -315,3 +315,12 @@ def test_fine_tuning_recovers_constants():
     assert abs(float(slope) - 2.5) < 1e-4
     assert abs(float(intercept) - 0.5) < 1e-4
     assert fitted.atoms(sympy.Float) == {slope, intercept}
+
+
+def test_complex_infinity_evaluates_to_nan_and_round_trips():
+    """Regression: hypothesis built ``zoo`` (e.g. ``0**-1``), which was rejected."""
+    for expression in (sympy.zoo, sympy.Symbol("a", real=True) + sympy.zoo):
+        module = sympy_to_torch(expression, [sympy.Symbol("a", real=True)])
+        values = module(torch.ones(3, 1, dtype=torch.float64))
+        assert torch.isnan(values).all()
+        assert module.sympy() == expression
