@@ -1,0 +1,1 @@
+"""Ground-truth symbolic regression (SRBench protocol) side by side with peer tools."""
