@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from nalu_sr import __version__
+from nalu_sr._equations import table_rows
 from nalu_sr.exceptions import NaluSRError
 
 if TYPE_CHECKING:
@@ -132,12 +133,9 @@ def _print_model(model: NALURegressor) -> None:
     verdict = "exact" if model.exact_ else "approximate"
     print(f"relative validation error: {model.loss_:.3g} ({verdict})")
     print("candidates (complexity, validation error, formula):")
-    for record in model.equations_:
-        mark = "*" if record["chosen"] else " "
-        print(
-            f" {mark} {record['complexity']:4d}  {record['validation_loss']:10.3g}  "
-            f"{record['expression']}"
-        )
+    for row in table_rows(model.equations_):
+        mark = "*" if row["chosen"] else " "
+        print(f" {mark} {row['complexity']:4d}  {row['loss']:10.3g}  {row['equation']}")
 
 
 def _run_predict(arguments: argparse.Namespace) -> int:

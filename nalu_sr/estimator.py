@@ -15,12 +15,15 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from nalu_sr._equations import build_table, table_candidates, table_cell
 from nalu_sr._params import check_fraction, feature_symbols, resolve_search_config
 from nalu_sr.architectures import DEFAULT_ARCHITECTURES
 from nalu_sr.exceptions import PoorFitWarning
 from nalu_sr.export.numpy import CallableExpression
 from nalu_sr.export.serialize import (
     ModelFileError,
+    candidate_from_json,
+    candidate_to_json,
     expression_to_tree,
     read_model_file,
     symbols_from_names,
@@ -28,7 +31,7 @@ from nalu_sr.export.serialize import (
     write_model_file,
 )
 from nalu_sr.export.torch import SympyModule, sympy_to_torch
-from nalu_sr.extraction.candidate import Candidate, Split
+from nalu_sr.extraction.candidate import Split
 from nalu_sr.model import StackedModel
 from nalu_sr.primitives import Primitive
 from nalu_sr.search import SearchOutcome, plan_search, run_search, select_candidate
@@ -98,12 +101,18 @@ class NALURegressor(RegressorMixin, BaseEstimator):
     ----------
     expression_ : sympy.Expr
         The chosen formula, over real symbols named after the features.
-    equations_ : list of dict
-        Every kept candidate (``complexity``, ``train_loss``,
-        ``validation_loss``, ``architecture``, ``width``, ``seed``,
-        ``expression``, ``chosen``), sorted by complexity.
+    equations_ : pandas.DataFrame or list of dict
+        Every kept candidate, sorted by complexity, one row each: a DataFrame
+        indexed by candidate number when pandas is installed, otherwise a
+        list of dicts with the same keys. Columns: ``complexity`` (nodes of
+        the expression tree), ``loss`` (relative validation error), ``score``
+        (drop in log loss per extra node against the best simpler candidate),
+        ``equation`` (the formula as a string), ``sympy_format`` (the SymPy
+        formula), ``exact`` (``loss <= tol``), ``train_loss``,
+        ``architecture``, ``width``, ``seed`` (``None`` for closed-form
+        candidates) and ``chosen``.
     best_index_ : int
-        Index of the chosen formula in ``equations_``.
+        Candidate number of the chosen formula in ``equations_``.
     loss_ : float
         Relative validation error (MSE / variance) of the chosen formula.
     exact_ : bool
@@ -233,7 +242,7 @@ class NALURegressor(RegressorMixin, BaseEstimator):
         chosen = select_candidate(candidates, self.tol, self.selection_factor)
         best = candidates[chosen]
         self.feature_symbols_ = symbols
-        self.equations_ = [_record(c, i == chosen) for i, c in enumerate(candidates)]
+        self.equations_ = build_table(candidates, chosen, self.tol)
         self.best_index_ = chosen
         self.expression_ = best.expression
         self.loss_ = best.validation_loss
@@ -275,11 +284,29 @@ class NALURegressor(RegressorMixin, BaseEstimator):
         return self._predictor(X)
 
     def sympy(self, index: int | None = None) -> sympy.Expr:
-        """Return the chosen formula, or candidate ``index`` of ``equations_``."""
+        """Return the chosen formula, or candidate ``index`` of ``equations_``.
+
+        Parameters
+        ----------
+        index : int or None, default=None
+            Candidate number (row of ``equations_``; negative counts from the
+            end); ``None`` means the chosen formula.
+
+        Returns
+        -------
+        sympy.Expr
+            The formula over :attr:`feature_symbols_`.
+
+        Raises
+        ------
+        IndexError
+            If there is no candidate ``index``.
+        """
         check_is_fitted(self)
         if index is None:
             return self.expression_
-        return self.equations_[index]["expression"]
+        expression: sympy.Expr = table_cell(self.equations_, index, "sympy_format")
+        return expression
 
     def to_callable(self, index: int | None = None) -> CallableExpression:
         """Return a picklable NumPy function of the chosen (or ``index``) formula.
@@ -330,8 +357,10 @@ class NALURegressor(RegressorMixin, BaseEstimator):
                 "n_iter": self.n_iter_,
                 "best_index": self.best_index_,
                 "equations": [
-                    {**e, "expression": expression_to_tree(e["expression"])}
-                    for e in self.equations_
+                    candidate_to_json(candidate, number == self.best_index_)
+                    for number, candidate in enumerate(
+                        table_candidates(self.equations_)
+                    )
                 ],
             },
         )
@@ -377,10 +406,8 @@ class NALURegressor(RegressorMixin, BaseEstimator):
     def _restore(self, document: dict[str, Any], symbols: dict[str, Any]) -> None:
         """Set the fitted attributes from a model file's contents."""
         try:
-            equations = [
-                {**e, "expression": tree_to_expression(e["expression"], symbols)}
-                for e in document["equations"]
-            ]
+            entries = document["equations"]
+            candidates = [candidate_from_json(entry, symbols) for entry in entries]
             self.expression_ = tree_to_expression(document["expression"], symbols)
             self.loss_ = float(document["loss"])
             self.exact_ = bool(document["exact"])
@@ -390,7 +417,11 @@ class NALURegressor(RegressorMixin, BaseEstimator):
             if isinstance(error, ModelFileError):
                 raise
             raise ModelFileError(f"incomplete model file: {error!r}") from error
-        self.equations_ = equations
+        if not 0 <= self.best_index_ < len(candidates):
+            raise ModelFileError(
+                f"the model file's best_index {self.best_index_} names no candidate"
+            )
+        self.equations_ = build_table(candidates, self.best_index_, self.tol)
         self.feature_symbols_ = list(symbols.values())
         self.n_features_in_ = len(symbols)
         if document.get("feature_names_in") is not None:
@@ -423,19 +454,6 @@ def _library_version() -> str:
     from nalu_sr import __version__
 
     return __version__
-
-
-def _record(candidate: Candidate, chosen: bool) -> dict[str, Any]:
-    return {
-        "complexity": candidate.complexity,
-        "train_loss": candidate.train_loss,
-        "validation_loss": candidate.validation_loss,
-        "architecture": candidate.architecture,
-        "width": candidate.width,
-        "seed": candidate.seed,
-        "expression": candidate.expression,
-        "chosen": chosen,
-    }
 
 
 def _input_scale(X: np.ndarray) -> float:

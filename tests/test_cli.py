@@ -82,6 +82,20 @@ def test_fit_show_predict_round_trip(force_csv, tmp_path, capsys):
     assert capsys.readouterr().out.split() == ["prediction", "6.0"]
 
 
+def test_fit_and_show_without_pandas(force_csv, tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    model_path = tmp_path / "model.json"
+    argv = ["fit", str(force_csv), "--target", "force", "--output", str(model_path)]
+    assert main(argv) == 0
+    fitted = capsys.readouterr().out
+    assert main(["show", str(model_path)]) == 0
+    shown = capsys.readouterr().out
+    # Without pandas the features are unnamed columns, hence x0, x1, x2.
+    chosen = [line for line in shown.splitlines() if line.startswith(" * ")]
+    assert len(chosen) == 1 and chosen[0].endswith("x0*x1/x2")
+    assert "formula: x0*x1/x2" in fitted and chosen[0] in fitted
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [

@@ -68,9 +68,9 @@ def test_same_random_state_same_expression():
     first = NALURegressor(**params).fit(X, y)
     second = NALURegressor(**params).fit(X, y)
     assert first.expression_ == second.expression_
-    assert [e["expression"] for e in first.equations_] == [
-        e["expression"] for e in second.equations_
-    ]
+    assert list(first.equations_["sympy_format"]) == list(
+        second.equations_["sympy_format"]
+    )
 
 
 def test_fitted_attributes():
@@ -79,13 +79,14 @@ def test_fitted_attributes():
     assert model.n_features_in_ == 2
     assert [str(s) for s in model.feature_symbols_] == ["x0", "x1"]
     assert all(s.is_real for s in model.feature_symbols_)
-    chosen = [e for e in model.equations_ if e["chosen"]]
-    assert len(chosen) == 1 and chosen[0] is model.equations_[model.best_index_]
-    assert chosen[0]["expression"] == model.expression_
-    complexities = [e["complexity"] for e in model.equations_]
-    assert complexities == sorted(complexities)
+    table = model.equations_
+    assert list(table.index) == list(range(len(table)))
+    assert list(table.index[table["chosen"]]) == [model.best_index_]
+    assert table.loc[model.best_index_, "sympy_format"] == model.expression_
+    assert table["complexity"].is_monotonic_increasing
     assert model.sympy() == model.expression_
-    assert model.sympy(0) == model.equations_[0]["expression"]
+    assert model.sympy(0) == table.loc[0, "sympy_format"]
+    assert model.sympy(-1) == table.loc[len(table) - 1, "sympy_format"]
     assert model.latex() == "x_{0} x_{1}"
     function = pickle.loads(pickle.dumps(model.to_callable()))
     np.testing.assert_allclose(function(X), X[:, 0] * X[:, 1], rtol=1e-12)
@@ -96,6 +97,71 @@ def test_fitted_attributes():
     assert module.sympy() == model.expression_
     assert model.loss_ <= model.tol
     assert model.module_ is not None and model.n_iter_ >= 1
+
+
+def test_equations_frame_columns_and_types():
+    X, y = _data(lambda X: X[:, 0] * X[:, 1] + X[:, 0], seed=3)
+    model = NALURegressor(random_state=0).fit(X, y)
+    table = model.equations_
+    assert isinstance(table, pd.DataFrame)
+    assert list(table.columns) == [
+        "complexity", "loss", "score", "equation", "sympy_format", "exact",
+        "train_loss", "architecture", "width", "seed", "chosen",
+    ]  # fmt: skip
+    linear = table["architecture"] == "linear"
+    assert linear.sum() == 1
+    assert list(table.loc[linear, "seed"]) == [None]
+    assert list(table.loc[linear, "width"]) == [0]
+    assert all(isinstance(s, int) for s in table.loc[~linear, "seed"])
+    assert list(table["equation"]) == [str(e) for e in table["sympy_format"]]
+    assert list(table["exact"]) == list(table["loss"] <= model.tol)
+    assert table["chosen"].sum() == 1
+    assert table.loc[model.best_index_, "loss"] == model.loss_
+
+
+def test_scores_compare_with_the_best_simpler_candidate():
+    from nalu_sr._equations import LOSS_FLOOR, pareto_scores
+
+    # Hand-computed: (ln 0.1 - ln 1e-3) / (3 - 1) = ln(100) / 2, and so on.
+    scores = pareto_scores([1, 3, 3, 5, 5], [0.1, 1e-3, 1e-2, 1e-3, 0.0])
+    assert scores[0] == 0.0
+    assert scores[1] == pytest.approx(np.log(100) / 2)
+    assert scores[2] == pytest.approx(np.log(10) / 2)
+    assert scores[3] == 0.0
+    assert scores[4] == pytest.approx((np.log(1e-3) - np.log(LOSS_FLOOR)) / 2)
+    assert pareto_scores([2, 4], [0.5, 1.0]) == [0.0, pytest.approx(-np.log(2) / 2)]
+
+
+def test_equations_is_a_list_of_dicts_without_pandas(monkeypatch):
+    import sys
+
+    X, y = _data(lambda X: X[:, 0] * X[:, 1])
+    with_pandas = NALURegressor(random_state=0).fit(X, y)
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    model = NALURegressor(random_state=0).fit(X, y)
+    assert isinstance(model.equations_, list)
+    assert model.equations_ == with_pandas.equations_.to_dict("records")
+    chosen = [row for row in model.equations_ if row["chosen"]]
+    assert chosen == [model.equations_[model.best_index_]]
+    assert model.sympy(0) == model.equations_[0]["sympy_format"]
+    assert model.sympy(-1) == model.equations_[-1]["sympy_format"]
+    assert model.latex(model.best_index_) == "x_{0} x_{1}"
+
+
+@pytest.mark.parametrize(
+    ("index", "error", "message"),
+    [
+        (99, IndexError, "candidate index 99 is out of range: equations_ has"),
+        (-99, IndexError, "candidate index -99 is out of range"),
+        (1.0, TypeError, "a candidate index must be an int, got 1.0"),
+        (True, TypeError, "a candidate index must be an int, got True"),
+    ],
+)
+def test_bad_candidate_index_is_named(index, error, message):
+    X, y = _data(lambda X: X[:, 0] * X[:, 1])
+    model = NALURegressor(**FAST_PARAMS, random_state=0).fit(X, y)
+    with pytest.raises(error, match=message):
+        model.sympy(index)
 
 
 def test_latex_rounds_floats():
@@ -295,7 +361,7 @@ def test_papers_stacked_nalu_is_a_searchable_architecture():
         architectures=("nalu",), n_restarts=1, max_iter=300, random_state=0
     ).fit(X, y)
     assert model.n_iter_ == 1
-    assert {e["architecture"] for e in model.equations_} <= {"linear", "nalu"}
+    assert set(model.equations_["architecture"]) <= {"linear", "nalu"}
     assert np.all(np.isfinite(model.predict(X)))
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import sympy
 
 from nalu_sr.exceptions import NaluSRError
+from nalu_sr.extraction.candidate import Candidate
 
 FORMAT_NAME = "nalu_sr-model"
 FORMAT_VERSION = 1
@@ -140,7 +141,8 @@ def _decode(tree: dict[str, Any], symbols: Mapping[str, sympy.Symbol]) -> sympy.
     if "float" in tree:
         sign, mantissa, exponent, bits = (int(_digits(v)) for v in tree["float"])
         precision = int(_digits(tree.get("precision", 53)))
-        return sympy.Float._new((sign, mantissa, exponent, bits), precision)
+        # zero=False: SymPy would otherwise turn a stored 0.0 into the integer 0.
+        return sympy.Float._new((sign, mantissa, exponent, bits), precision, zero=False)
     if "constant" in tree:
         if tree["constant"] not in _CONSTANTS:
             raise ModelFileError(f"unknown constant {tree['constant']!r} in model file")
@@ -163,6 +165,59 @@ def _digits(text: Any) -> str:
     if not value.lstrip("-").isdigit() or len(value) > 400:
         raise ModelFileError(f"not an integer: {value[:40]!r}")
     return value
+
+
+def candidate_to_json(candidate: Candidate, chosen: bool) -> dict[str, Any]:
+    """Encode one candidate as a model file's ``equations`` entry.
+
+    Parameters
+    ----------
+    candidate : Candidate
+        The candidate formula and its provenance.
+    chosen : bool
+        Whether it is the chosen formula.
+
+    Returns
+    -------
+    dict
+        ``complexity``, ``train_loss``, ``validation_loss``, ``architecture``,
+        ``width``, ``seed``, ``expression`` (a tree) and ``chosen``.
+    """
+    return {
+        "complexity": int(candidate.complexity),
+        "train_loss": float(candidate.train_loss),
+        "validation_loss": float(candidate.validation_loss),
+        "architecture": str(candidate.architecture),
+        "width": int(candidate.width),
+        "seed": None if candidate.seed is None else int(candidate.seed),
+        "expression": expression_to_tree(candidate.expression),
+        "chosen": bool(chosen),
+    }
+
+
+def candidate_from_json(entry: Any, symbols: Mapping[str, sympy.Symbol]) -> Candidate:
+    """Decode an ``equations`` entry written by :func:`candidate_to_json`.
+
+    Raises
+    ------
+    ModelFileError
+        If the entry lacks a field or holds a value of the wrong kind.
+    """
+    try:
+        seed = entry["seed"]
+        return Candidate(
+            expression=tree_to_expression(entry["expression"], symbols),
+            complexity=int(entry["complexity"]),
+            train_loss=float(entry["train_loss"]),
+            validation_loss=float(entry["validation_loss"]),
+            architecture=str(entry["architecture"]),
+            width=int(entry["width"]),
+            seed=None if seed is None else int(seed),
+        )
+    except ModelFileError:
+        raise
+    except (KeyError, TypeError, ValueError) as error:
+        raise ModelFileError(f"malformed candidate in model file: {error!r}") from error
 
 
 def write_model_file(path: str | Path, payload: Mapping[str, Any]) -> None:

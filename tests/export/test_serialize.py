@@ -1,6 +1,8 @@
 import json
+import sys
 
 import numpy as np
+import pandas as pd
 import pytest
 import sympy
 from hypothesis import given, settings, strategies as st
@@ -45,6 +47,13 @@ def test_tree_round_trip_is_the_identity(expression):
     assert tree_to_expression(tree, SYMBOLS) == expression
 
 
+@pytest.mark.parametrize("value", [0.0, -0.0])
+def test_float_zero_stays_a_float(value):
+    """Found by the round-trip property: SymPy decodes a zero mantissa as 0."""
+    decoded = tree_to_expression(expression_to_tree(sympy.Float(value)), SYMBOLS)
+    assert isinstance(decoded, sympy.Float) and decoded == sympy.Float(value)
+
+
 def test_piecewise_round_trip():
     expression = sympy.Piecewise((sympy.sqrt(a), a >= 0), (0, True))
     assert tree_to_expression(expression_to_tree(expression), SYMBOLS) == expression
@@ -86,13 +95,49 @@ def test_model_file_round_trip_predicts_the_same(fitted, tmp_path):
     loaded = NALURegressor.load(path)
     assert loaded.expression_ == model.expression_
     assert loaded.get_params() == model.get_params()
-    assert [e["expression"] for e in loaded.equations_] == [
-        e["expression"] for e in model.equations_
-    ]
+    pd.testing.assert_frame_equal(loaded.equations_, model.equations_)
+    assert loaded.best_index_ == model.best_index_
     np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
     document = json.loads(path.read_text())
     assert document["format"] == "nalu_sr-model"
     assert document["nalu_sr_version"]
+    entry = document["equations"][model.best_index_]
+    assert entry["chosen"] is True
+    assert entry["validation_loss"] == model.loss_
+    assert set(entry) == {
+        "complexity", "train_loss", "validation_loss", "architecture",
+        "width", "seed", "expression", "chosen",
+    }  # fmt: skip
+
+
+def test_model_file_round_trip_without_pandas(fitted, tmp_path, monkeypatch):
+    """A file saved from a DataFrame loads as a list of dicts, and back."""
+    model, X = fitted
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    model.save(tmp_path / "frame.json")
+    loaded = NALURegressor.load(tmp_path / "frame.json")
+    assert isinstance(loaded.equations_, list)
+    assert loaded.equations_ == model.equations_.to_dict("records")
+    loaded.save(tmp_path / "list.json")
+    assert (tmp_path / "list.json").read_text() == (tmp_path / "frame.json").read_text()
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"best_index": 99}, "best_index 99 names no candidate"),
+        ({"equations": [{"complexity": 3}]}, "malformed candidate"),
+    ],
+)
+def test_inconsistent_model_file_is_refused(fitted, tmp_path, change, message):
+    model, _ = fitted
+    path = tmp_path / "model.json"
+    model.save(path)
+    document = {**json.loads(path.read_text()), **change}
+    path.write_text(json.dumps(document))
+    with pytest.raises(ModelFileError, match=message):
+        NALURegressor.load(path)
 
 
 def test_tampered_model_file_is_refused(fitted, tmp_path):
