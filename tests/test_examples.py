@@ -54,3 +54,38 @@ def test_export_to_torch_example_tunes_constants() -> None:
     constants = sorted(float(c) for c in tuned.atoms(sympy.Float))
     assert constants == pytest.approx([0.2, 1.75], abs=1e-6)
     assert tuned.free_symbols == {x0, x1}
+
+
+def test_pipeline_dataframe_example_recovers_kinetic_energy(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    results = load_example("pipeline_dataframe").main(n_restarts=1, max_iter=100)
+
+    mass, velocity = sympy.symbols("mass velocity", real=True)
+    assert sympy.simplify(results["formula"] - mass * velocity**2 / 2) == 0
+    assert results["symbols"] == ["mass", "velocity"]  # material, temperature dropped
+    assert results["cv_scores"] == pytest.approx([1.0, 1.0, 1.0], abs=1e-9)
+    assert results["best_params"] == {"nalu__architectures": ("power",)}
+    assert results["max_relative_error"] < 1e-9  # at 10 times the training range
+    assert "formula: kinetic_energy = mass*velocity**2/2" in capsys.readouterr().out
+
+
+def test_noisy_feynman_example_recovers_structure_and_extrapolates(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    results = load_example("noisy_feynman").main(mlp_max_iter=50)
+
+    truth = results["truth"]
+    m, omega, omega_0, x = sympy.symbols("m omega omega_0 x", real=True)
+    assert sympy.simplify(truth - m * (omega**2 + omega_0**2) * x**2 / 4) == 0
+    # The noisy fit has float constants; within 0.5% they are the exact 1/4.
+    assert results["formula"].atoms(sympy.Float)
+    assert sympy.simplify(results["recognised"] - truth) == 0
+    assert results["nalu_extrap"] < 0.01 < results["mlp_extrap"]
+    # A large selection_factor picks a simpler, less accurate candidate.
+    complexity = sympy.count_ops
+    assert complexity(results["simpler"]) < complexity(results["formula"])
+    assert results["simpler_loss"] > 10 * results["loss"]
+    output = capsys.readouterr().out
+    assert "PoorFitWarning" in output
+    assert "E = m*x**2*(omega**2/4 + omega_0**2/4)" in output
