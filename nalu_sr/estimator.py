@@ -30,6 +30,7 @@ from nalu_sr.export.serialize import (
     tree_to_expression,
     write_model_file,
 )
+from nalu_sr.export.text import sympy_to_latex, sympy_to_string
 from nalu_sr.export.torch import SympyModule, sympy_to_torch
 from nalu_sr.extraction.candidate import Split
 from nalu_sr.model import StackedModel
@@ -432,13 +433,41 @@ class NALURegressor(RegressorMixin, BaseEstimator):
         self.history_ = []
         self._predictor = CallableExpression(self.expression_, self.feature_symbols_)
 
-    def latex(self, index: int | None = None, precision: int = 3) -> str:
-        """Return a formula as LaTeX, floats rounded to ``precision`` digits."""
-        expression = self.sympy(index)
-        rounded = expression.xreplace(
-            {f: sympy.Float(f, precision) for f in expression.atoms(sympy.Float)}
-        )
-        return str(sympy.latex(rounded))
+    def latex(self, index: int | None = None, precision: int | None = 3) -> str:
+        """Return the chosen (or ``index``) formula as LaTeX.
+
+        Parameters
+        ----------
+        index : int or None, default=None
+            Candidate number in ``equations_``; ``None`` means the chosen one.
+        precision : int or None, default=3
+            Significant digits of each float constant; ``None`` keeps them all.
+            Integers, rationals and ``pi`` are exact and printed as they are.
+
+        Returns
+        -------
+        str
+            The LaTeX source, without surrounding ``$``.
+        """
+        return sympy_to_latex(self.sympy(index), precision)
+
+    def to_string(self, index: int | None = None, precision: int | None = None) -> str:
+        """Return the chosen (or ``index``) formula as a string.
+
+        Parameters
+        ----------
+        index : int or None, default=None
+            Candidate number in ``equations_``; ``None`` means the chosen one.
+        precision : int or None, default=None
+            Significant digits of each float constant; ``None`` keeps them all,
+            as in the ``equation`` column of ``equations_``.
+
+        Returns
+        -------
+        str
+            The formula in SymPy's (Python-compatible) syntax.
+        """
+        return sympy_to_string(self.sympy(index), precision)
 
 
 def _is_plain_json(value: Any) -> bool:

@@ -168,8 +168,13 @@ def test_latex_rounds_floats():
     X = np.random.default_rng(0).uniform(1, 5, size=(100, 1))
     y = 1.23456789 * X[:, 0] + 0.1
     model = NALURegressor(**FAST_PARAMS, random_state=0).fit(X, y)
-    assert "1.23" in model.latex(precision=3)
-    assert "1.2345" not in model.latex(precision=3)
+    assert str(model.expression_) == "1.23456789*x0 + 0.1"
+    assert model.latex() == "1.23 x_{0} + 0.1"
+    assert model.latex(precision=5) == "1.2346 x_{0} + 0.1"
+    assert model.latex(precision=None) == "1.23456789 x_{0} + 0.1"
+    assert model.to_string() == model.equations_.loc[0, "equation"]
+    assert model.to_string(precision=4) == "1.235*x0 + 0.1"
+    assert model.to_string(0, precision=2) == "1.2*x0 + 0.1"
 
 
 def test_dataframe_column_names_become_safe_symbols():
