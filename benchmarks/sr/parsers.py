@@ -21,9 +21,20 @@ def feature_symbols(n_features: int) -> list[sympy.Symbol]:
     return [sympy.Symbol(f"x{i}", real=True) for i in range(n_features)]
 
 
+#: What ``parse_expr``'s own rewrites of numbers and names need, and no more:
+#: any other name becomes an unknown symbol instead of a SymPy object.
+_PARSER_GLOBALS: dict[str, Any] = {
+    "Integer": sympy.Integer,
+    "Float": sympy.Float,
+    "Rational": sympy.Rational,
+    "Symbol": sympy.Symbol,
+    "Function": sympy.Function,
+}
+
+
 def _parse(text: str, names: dict[str, Any]) -> sympy.Expr:
     """Parse ``text`` where ``names`` are the only known names."""
-    expr = parse_expr(text, local_dict=names)
+    expr = parse_expr(text, local_dict=names, global_dict=dict(_PARSER_GLOBALS))
     known = {v for v in names.values() if isinstance(v, sympy.Symbol)}
     unknown = {str(s) for s in expr.free_symbols - known}
     unknown |= {str(f.func) for f in expr.atoms(AppliedUndef)}
