@@ -26,34 +26,17 @@ import numpy as np
 import pandas as pd
 import sympy
 
+if not __package__:  # run as a script: make ``benchmarks`` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.sr.problems import ARITHMETIC_FORMULAS
 from nalu_sr import NALURegressor
 
 N_ROWS = 1000
 #: Formulas with no real value on negative inputs, skipped for mixed-sign ranges.
 POSITIVE_ONLY = {"sqrt(x0)"}
-
-_x = sympy.symbols("x0:4", real=True)
-_q1, _q2, _eps, _r = sympy.symbols("q1 q2 eps r", real=True)
-
-SUITE: dict[str, tuple[sympy.Expr, tuple[sympy.Symbol, ...]]] = {
-    "x0+x1": (_x[0] + _x[1], _x[:2]),
-    "x0-x1": (_x[0] - _x[1], _x[:2]),
-    "x0*x1": (_x[0] * _x[1], _x[:2]),
-    "x0/x1": (_x[0] / _x[1], _x[:2]),
-    "x0**2": (_x[0] ** 2, _x[:1]),
-    "sqrt(x0)": (sympy.sqrt(_x[0]), _x[:1]),
-    "x0*x1+x2": (_x[0] * _x[1] + _x[2], _x[:3]),
-    "x0*x1/x2": (_x[0] * _x[1] / _x[2], _x[:3]),
-    "(x0+x1)*x2": ((_x[0] + _x[1]) * _x[2], _x[:3]),
-    "x0**2*x1/2": (_x[0] ** 2 * _x[1] / 2, _x[:2]),
-    "3*x0-2*x1": (3 * _x[0] - 2 * _x[1], _x[:2]),
-    "x0*x1-x2*x3": (_x[0] * _x[1] - _x[2] * _x[3], _x[:4]),
-    "x0/(x1+x2)": (_x[0] / (_x[1] + _x[2]), _x[:3]),
-    "q1*q2/(4*pi*eps*r**2)": (
-        _q1 * _q2 / (4 * sympy.pi * _eps * _r**2),
-        (_q1, _q2, _eps, _r),
-    ),
-}
+#: The arithmetic suite (shared with ``python -m benchmarks run arithmetic``).
+SUITE = ARITHMETIC_FORMULAS
 
 
 def _sample(truth, symbols, low, high, seed):
