@@ -107,6 +107,8 @@ def _run_fit(arguments: argparse.Namespace) -> int:
         "random_state": arguments.seed,
         "n_restarts": arguments.restarts,
         "max_time": arguments.max_time,
+        # The progress line; it draws only where stderr is a terminal.
+        "verbose": 1,
     }
     if arguments.architectures:
         params["architectures"] = tuple(arguments.architectures)

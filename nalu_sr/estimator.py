@@ -17,6 +17,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from nalu_sr._equations import build_table, table_candidates, table_cell
 from nalu_sr._params import check_fraction, feature_symbols, resolve_search_config
+from nalu_sr._progress import SearchProgress
 from nalu_sr.architectures import DEFAULT_ARCHITECTURES
 from nalu_sr.exceptions import PoorFitWarning
 from nalu_sr.export.numpy import CallableExpression
@@ -94,7 +95,10 @@ class NALURegressor(RegressorMixin, BaseEstimator):
     random_state : int, RandomState instance or None, default=None
         Seeds the validation split and every training run.
     verbose : int, default=0
-        Print one line per training run when positive.
+        0: silent. 1: a progress line on stderr (runs done/planned, best
+        validation error so far, elapsed time), drawn only where stderr is a
+        terminal and once the fit has run for a second. 2 or more: also one
+        line per training run on stdout.
     device : str, default="cpu"
         Torch device for training.
 
@@ -211,10 +215,10 @@ class NALURegressor(RegressorMixin, BaseEstimator):
             list(names) if names is not None else [f"x{i}" for i in range(X.shape[1])]
         )
         plan = plan_search(config, random_state)
-        report = print if self.verbose else None
-        with _torch_threads(1 if config.device.type == "cpu" else None):
+        threads = 1 if config.device.type == "cpu" else None
+        with _torch_threads(threads), SearchProgress(self.verbose) as progress:
             outcome = run_search(
-                split, _input_scale(split.X_train), symbols, config, plan, report
+                split, _input_scale(split.X_train), symbols, config, plan, progress
             )
         self._set_fitted(outcome, symbols)
         return self

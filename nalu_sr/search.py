@@ -50,6 +50,36 @@ class SearchConfig:
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
 
 
+@dataclass(frozen=True)
+class RunEvent:
+    """What the search reports after each training run (see :func:`run_search`).
+
+    Attributes
+    ----------
+    entry : PlanEntry
+        The run that just ended.
+    candidate : Candidate or None
+        Its formula; ``None`` when it diverged or gave no usable formula.
+    diverged : bool
+        Whether its loss became non-finite (a replacement run is queued).
+    n_done : int
+        Training runs finished so far, this one included.
+    n_planned : int
+        Runs finished plus runs still queued (replacements included); the
+        search may stop before reaching it (early stopping, ``max_time``).
+    best_loss : float
+        Lowest relative validation error of any candidate so far (the
+        closed-form linear one included).
+    """
+
+    entry: PlanEntry
+    candidate: Candidate | None
+    diverged: bool
+    n_done: int
+    n_planned: int
+    best_loss: float
+
+
 @dataclass
 class SearchOutcome:
     """Everything a search produced."""
@@ -118,7 +148,7 @@ def run_search(
     symbols: Sequence[sympy.Symbol],
     config: SearchConfig,
     plan: Sequence[PlanEntry],
-    report: Callable[[str], None] | None = None,
+    callback: Callable[[RunEvent], None] | None = None,
 ) -> SearchOutcome:
     """Run the plan: a closed-form linear candidate first, then each training run.
 
@@ -135,8 +165,9 @@ def run_search(
         Settings.
     plan : sequence of PlanEntry
         Training runs, in order.
-    report : callable or None, default=None
-        Receives one progress line per run (verbose mode).
+    callback : callable or None, default=None
+        Called with a :class:`RunEvent` after each training run; the search
+        itself prints nothing.
 
     Returns
     -------
@@ -144,7 +175,7 @@ def run_search(
         Candidates, with the trained module and loss history of each.
     """
     outcome = SearchOutcome()
-    context = _Context(split, scale, symbols, config, report)
+    context = _Context(split, scale, symbols, config)
     linear = PlanEntry("linear", 0, 0, 0)
     _add(outcome, _extract([], linear, context, seed=None), None, [])
     X_scaled = torch.as_tensor(split.X_train / scale, device=config.device)
@@ -160,12 +191,15 @@ def run_search(
                 entry, config, X_scaled, y, None if smaller is None else smaller[1]
             )
             outcome.n_trained += 1
+            candidate = None
             if diverged:
                 outcome.n_diverged += 1
                 if outcome.n_diverged <= len(plan):
                     queue.insert(0, _replacement(entry))
-                continue
-            _keep(outcome, best, entry, body, history, context)
+            else:
+                candidate = _keep(outcome, best, entry, body, history, context)
+            if callback is not None:
+                callback(_event(outcome, entry, candidate, diverged, len(queue)))
     except KeyboardInterrupt:
         # Ctrl-C ends the search, not the fit: the candidates so far are kept.
         outcome.interrupted = True
@@ -174,13 +208,32 @@ def run_search(
 
 @dataclass(frozen=True)
 class _Context:
-    """What every step of one search reads: data, symbols, settings, reporter."""
+    """What every step of one search reads: data, symbols and settings."""
 
     split: Split
     scale: float
     symbols: Sequence[sympy.Symbol]
     config: SearchConfig
-    report: Callable[[str], None] | None
+
+
+def _event(
+    outcome: SearchOutcome,
+    entry: PlanEntry,
+    candidate: Candidate | None,
+    diverged: bool,
+    n_queued: int,
+) -> RunEvent:
+    """Describe the search's state after a run."""
+    return RunEvent(
+        entry=entry,
+        candidate=candidate,
+        diverged=diverged,
+        n_done=outcome.n_trained,
+        n_planned=outcome.n_trained + n_queued,
+        best_loss=min(
+            (c.validation_loss for c in outcome.candidates), default=math.inf
+        ),
+    )
 
 
 def _keep(
@@ -190,22 +243,17 @@ def _keep(
     body: StackedModel,
     history: list[float],
     context: _Context,
-) -> None:
+) -> Candidate | None:
     """Extract a trained body's candidate, record it, and remember the best body."""
     records = body.snap(torch.as_tensor(context.split.X_train / context.scale))
     candidate = _extract(records, entry, context, seed=entry.seed)
     _add(outcome, candidate, body, history)
     if candidate is None:
-        return
+        return None
     key = (entry.architecture, entry.width)
     if key not in best or candidate.validation_loss < best[key][0]:
         best[key] = (candidate.validation_loss, body)
-    if context.report is not None:
-        context.report(
-            f"{entry.architecture} width={entry.width} seed={entry.seed}: "
-            f"validation loss {candidate.validation_loss:.3g}, "
-            f"{candidate.expression}"
-        )
+    return candidate
 
 
 def _replacement(entry: PlanEntry) -> PlanEntry:

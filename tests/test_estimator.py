@@ -276,11 +276,15 @@ def test_grid_search_and_cross_validation():
 
 
 @pytest.mark.filterwarnings("ignore::nalu_sr.PoorFitWarning")
-def test_verbose_prints_one_line_per_run(capsys):
+def test_verbose_2_prints_one_line_per_run(capsys):
     X, y = _data(lambda X: X[:, 0] * X[:, 1] + X[:, 0])
-    NALURegressor(**FAST_PARAMS, random_state=0, verbose=1).fit(X, y)
-    lines = [line for line in capsys.readouterr().out.splitlines() if line]
-    assert lines and all("validation loss" in line for line in lines)
+    model = NALURegressor(**FAST_PARAMS, random_state=0, verbose=2).fit(X, y)
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
+    assert len(lines) == model.n_iter_
+    assert all(line.startswith("power width=1 seed=") for line in lines)
+    assert all("validation loss" in line for line in lines)
+    assert captured.err == ""  # pytest's stderr is not a terminal: no progress line
 
 
 def test_max_time_stops_the_search():
