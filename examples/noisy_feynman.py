@@ -17,7 +17,7 @@ The script
 3. refits with a larger ``selection_factor``, which accepts a bigger
    validation error in exchange for a simpler formula.
 
-Run it from the repository root (a few seconds on a 2-core CPU)::
+Run it from the repository root (10-20 s on a 2-core CPU)::
 
     python examples/noisy_feynman.py
 """

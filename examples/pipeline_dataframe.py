@@ -14,7 +14,7 @@ The script then does what any scikit-learn regressor allows:
 * ``predict`` on new rows, far outside the training range, given as a
   DataFrame with every column (the pipeline drops the ones it does not use).
 
-Run it from the repository root (a few seconds on a 2-core CPU)::
+Run it from the repository root (10-20 s on a 2-core CPU)::
 
     python examples/pipeline_dataframe.py
 """
