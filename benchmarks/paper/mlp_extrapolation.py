@@ -1,0 +1,399 @@
+"""Figure 1 of the NALU paper: MLPs learn the identity only where they saw data.
+
+Every model learns the scalar identity ``y = x`` from fresh batches of
+``x ~ U[-5, 5]`` and is evaluated on a grid over [-20, 20]. The MLPs (three
+hidden layers of 8 units, one activation function each, as in the paper's
+autoencoder) fit the training range and drift away outside it; a NAC, whose
+weights can only add and subtract, and ``NALURegressor``, which returns a
+formula, should extrapolate. The suite saves a plot of the absolute error
+against ``x`` per model and tables of interpolation and extrapolation mean
+absolute error over several seeds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import math
+import statistics
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from benchmarks._common import (
+    ResultStore,
+    markdown_table,
+    report_header,
+    write_report,
+)
+from benchmarks.paper._tasks import (
+    NO_PENALTY,
+    build_mlp,
+    parse_csv_list,
+    parse_float,
+    run_missing,
+    train_model,
+    uniform,
+)
+
+DESCRIPTION = "NALU paper Figure 1: MLPs learning y = x fail outside [-5, 5]"
+
+SUITE = "mlp-extrapolation"
+KEY_FIELDS = ("model", "seed", "iterations")
+
+#: Activation name -> module factory (a fresh module per layer).
+ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
+    "ReLU": nn.ReLU,
+    "ReLU6": nn.ReLU6,
+    "LeakyReLU": nn.LeakyReLU,
+    "PReLU": nn.PReLU,
+    "ELU": nn.ELU,
+    "SELU": nn.SELU,
+    "GELU": nn.GELU,
+    "SiLU": nn.SiLU,
+    "Softplus": nn.Softplus,
+    "Sigmoid": nn.Sigmoid,
+    "Tanh": nn.Tanh,
+    "Hardtanh": nn.Hardtanh,
+    "Softsign": nn.Softsign,
+    "Tanhshrink": nn.Tanhshrink,
+}
+#: Model name -> label: one MLP per activation, then the arithmetic models.
+MODEL_LABELS: dict[str, str] = {
+    **{f"mlp-{name.lower()}": f"MLP {name}" for name in ACTIVATIONS},
+    "nac": "NAC (1 unit)",
+    "nac-stack": "NAC (3×8 stack)",
+    "nalu-sr": "NALURegressor",
+}
+
+
+@dataclass(frozen=True)
+class IdentityConfig:
+    """Everything that defines a run apart from model and seed."""
+
+    iterations: int = 10_000
+    learning_rate: float = 1e-2
+    batch_size: int = 64
+    hidden_sizes: tuple[int, ...] = (8, 8, 8)
+    train_range: tuple[float, float] = (-5.0, 5.0)
+    test_range: tuple[float, float] = (-20.0, 20.0)
+    grid_points: int = 401
+    sr_rows: int = 500
+    sr_max_time: float = 10.0
+
+
+@dataclass(frozen=True)
+class IdentityTask:
+    """One run: a model and a seed under a configuration."""
+
+    model: str
+    seed: int
+    config: IdentityConfig
+
+
+def test_grid(config: IdentityConfig) -> np.ndarray:
+    """The evaluation grid over the test range (includes both ends)."""
+    return np.linspace(*config.test_range, config.grid_points)
+
+
+def in_training_range(grid: np.ndarray, config: IdentityConfig) -> np.ndarray:
+    """Boolean mask of grid points inside the training range."""
+    low, high = config.train_range
+    return (grid >= low) & (grid <= high)
+
+
+def build_network(
+    model: str, config: IdentityConfig, generator: torch.Generator
+) -> nn.Module:
+    """A freshly initialised scalar-to-scalar network of kind ``model``."""
+    from nalu_sr.units import NAC
+
+    sizes = (1, *config.hidden_sizes, 1)
+    if model == "nac":
+        return NAC(1, 1, generator=generator)
+    if model == "nac-stack":
+        return nn.Sequential(
+            *(NAC(a, b, generator=generator) for a, b in itertools.pairwise(sizes))
+        )
+    for name, activation in ACTIVATIONS.items():
+        if model == f"mlp-{name.lower()}":
+            return build_mlp(sizes, activation, generator)
+    raise ValueError(f"unknown model {model!r}")
+
+
+def train_network(task: IdentityTask, grid: np.ndarray) -> np.ndarray:
+    """Train one network on the identity and return its output on ``grid``."""
+    config = task.config
+    generator = torch.Generator().manual_seed(1000 * task.seed + 3)
+    network = build_network(task.model, config, generator)
+
+    def sample(gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        x = uniform((config.batch_size, 1), *config.train_range, gen)
+        return x, x
+
+    train_model(
+        network,
+        sample,
+        config.iterations,
+        config.learning_rate,
+        NO_PENALTY,
+        torch.Generator().manual_seed(1000 * task.seed + 2),
+    )
+    with torch.no_grad():
+        inputs = torch.from_numpy(grid).reshape(-1, 1)
+        return network.double()(inputs).reshape(-1).numpy()
+
+
+def fit_regressor(task: IdentityTask, grid: np.ndarray) -> np.ndarray:
+    """Fit ``NALURegressor`` on a sample of the identity; predict on ``grid``."""
+    from nalu_sr import NALURegressor
+
+    config = task.config
+    rng = np.random.default_rng(task.seed)
+    x = rng.uniform(*config.train_range, size=(config.sr_rows, 1))
+    estimator = NALURegressor(max_time=config.sr_max_time, random_state=task.seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a poor fit is a result, not a warning
+        estimator.fit(x, x.ravel())
+        return np.asarray(estimator.predict(grid.reshape(-1, 1)), dtype=float)
+
+
+def run_task(task: IdentityTask) -> dict[str, Any]:
+    """Run one (model, seed) and return its CSV row, with the error curve.
+
+    The absolute error on every grid point is stored in the row (as text), so
+    that the plot can be redrawn from the CSV of a resumed run.
+    """
+    torch.set_num_threads(1)  # two shared cores: one thread per worker
+    started = time.perf_counter()
+    grid = test_grid(task.config)
+    fit = fit_regressor if task.model == "nalu-sr" else train_network
+    errors = np.abs(fit(task, grid) - grid)
+    errors = np.where(np.isfinite(errors), errors, np.inf)
+    inside = in_training_range(grid, task.config)
+    return {
+        "model": task.model,
+        "seed": task.seed,
+        "iterations": task.config.iterations,
+        "interpolation_mae": float(np.mean(errors[inside])),
+        "extrapolation_mae": float(np.mean(errors[~inside])),
+        "seconds": round(time.perf_counter() - started, 2),
+        "abs_errors": " ".join(f"{e:.4g}" for e in errors),
+    }
+
+
+# ---------------------------------------------------------------- report
+
+
+def mean_and_spread(values: list[float]) -> str:
+    """``"mean ± sd"`` over seeds (sd omitted for a single seed)."""
+    finite = [v for v in values if math.isfinite(v)]
+    if not finite:
+        return "–"
+    mean = statistics.fmean(finite)
+    text = f"{mean:.3g}"
+    if len(finite) > 1:
+        text += f" ± {statistics.stdev(finite):.2g}"
+    if len(finite) < len(values):
+        text += f" ({len(values) - len(finite)} non-finite)"
+    return text
+
+
+def error_table(rows: list[dict[str, str]], models: list[str]) -> str:
+    """Interpolation and extrapolation MAE per model, mean ± sd over seeds."""
+    table = []
+    for model in models:
+        runs = [row for row in rows if row["model"] == model]
+        interpolation = [parse_float(r["interpolation_mae"]) for r in runs]
+        extrapolation = [parse_float(r["extrapolation_mae"]) for r in runs]
+        table.append(
+            [
+                MODEL_LABELS[model],
+                len(runs),
+                mean_and_spread(interpolation),
+                mean_and_spread(extrapolation),
+            ]
+        )
+    headers = ["Model", "Seeds", "MAE on [-5, 5]", "MAE on [-20, 20] \\ [-5, 5]"]
+    return markdown_table(headers, table)
+
+
+def mean_curves(rows: list[dict[str, str]], models: list[str]) -> dict[str, np.ndarray]:
+    """Mean absolute-error curve over seeds, per model with stored runs."""
+    curves = {}
+    for model in models:
+        runs = [row for row in rows if row["model"] == model]
+        if runs:
+            stack = np.array(
+                [[float(v) for v in r["abs_errors"].split()] for r in runs]
+            )
+            curves[model] = stack.mean(axis=0)
+    return curves
+
+
+def save_plot(
+    curves: dict[str, np.ndarray], config: IdentityConfig, path: Path
+) -> Path | None:
+    """Plot absolute error against ``x`` per model; ``None`` without matplotlib.
+
+    The y axis is logarithmic (errors span many decades), so errors are
+    floored at 1e-8: an exact formula would otherwise vanish from the plot.
+    """
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    grid = test_grid(config)
+    figure, axes = plt.subplots(figsize=(9, 5.5))
+    axes.axvspan(*config.train_range, color="0.9", label="training range")
+    colours = plt.get_cmap("tab20")
+    for index, (model, curve) in enumerate(curves.items()):
+        style = "-" if model.startswith("mlp-") else "--"
+        axes.plot(
+            grid,
+            np.maximum(curve, 1e-8),
+            style,
+            color=colours(index % 20),
+            label=MODEL_LABELS[model],
+            linewidth=1.8 if style == "--" else 1.2,
+        )
+    axes.set_yscale("log")
+    axes.set_xlabel("x")
+    axes.set_ylabel("|prediction − x| (mean over seeds)")
+    axes.set_title("Learning y = x on [-5, 5]: absolute error on [-20, 20]")
+    axes.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+    return path
+
+
+INTERPRETATION = """\
+## What this shows
+
+- Inside the training range every model fits the identity closely; outside it
+  the MLPs' errors grow with the distance from the range. Saturating
+  activations (Sigmoid, Tanh, Hardtanh, Softsign, ReLU6) flatten out, so their
+  error grows linearly with |x|; piecewise-linear ones (ReLU, LeakyReLU,
+  PReLU) can extrapolate almost linearly and often do best among the MLPs,
+  but their slope is learned only approximately. This is the NALU paper's
+  Figure 1 observation, reproduced qualitatively (the paper plots the same
+  kind of curve; its exact architecture and budget are not fully specified).
+- The NAC represents y = x with weights that approach 1 but never reach it
+  (tanh·sigmoid), so its error is small but grows linearly with |x|.
+- NALURegressor returns a formula; when that formula is `x0` its error is
+  zero everywhere (drawn at the 1e-8 floor of the log-scale plot).
+- Few seeds: the spread column says how much the MLP curves vary between
+  initialisations.
+"""
+
+
+def build_report(
+    rows: list[dict[str, str]],
+    config: IdentityConfig,
+    models: list[str],
+    seeds: int,
+    plot: Path | None,
+    wall_seconds: float | None,
+) -> str:
+    """The markdown report: header, setup, the table and the plot."""
+    hidden = "×".join(str(h) for h in config.hidden_sizes)
+    setup = [
+        f"- Identity y = x; training batches of {config.batch_size} drawn "
+        f"afresh from U[{config.train_range[0]:g},{config.train_range[1]:g}]; "
+        f"evaluation on {config.grid_points} grid points over "
+        f"[{config.test_range[0]:g},{config.test_range[1]:g}].",
+        f"- MLPs: hidden layers {hidden}, one activation each; NACs: one NAC(1,1), "
+        f"and a stack of NACs with the MLP's layer sizes. Adam, "
+        f"{config.iterations:,} iterations at learning rate {config.learning_rate:g}.",
+        f"- NALURegressor: default settings, {config.sr_rows} rows, "
+        f"`max_time={config.sr_max_time:g}` s.",
+        f"- {seeds} seeds per model; MAE = mean absolute error over the grid "
+        "points inside / outside the training range, then mean ± sd over seeds.",
+    ]
+    if wall_seconds is not None:
+        setup.append(f"- Wall time of this invocation: {wall_seconds:.0f} s.")
+    parts = [
+        report_header("NALU paper Figure 1: extrapolating the identity"),
+        "",
+        "## Setup\n",
+        "\n".join(setup),
+        "\n## Mean absolute error\n",
+        error_table(rows, models),
+    ]
+    if plot is not None:
+        parts.append(f"![absolute error against x]({plot.name})\n")
+    else:
+        parts.append("(No plot: matplotlib is not installed.)\n")
+    parts.append(INTERPRETATION)
+    return "\n".join(parts)
+
+
+# ---------------------------------------------------------------- command line
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Suite-specific options."""
+    parser.add_argument("--seeds", type=int, help="seeds per model (10; quick 3)")
+    parser.add_argument(
+        "--iterations", type=int, help="Adam iterations per run (10000; quick 2000)"
+    )
+    parser.add_argument("--learning-rate", type=float, help="Adam learning rate (1e-2)")
+    parser.add_argument(
+        "--models", default=",".join(MODEL_LABELS), help="comma-separated"
+    )
+    parser.add_argument(
+        "--sr-max-time", type=float, help="NALURegressor budget, s (10; quick 5)"
+    )
+
+
+def resolve_config(args: argparse.Namespace) -> tuple[IdentityConfig, int]:
+    """The run configuration and seed count from options and ``--quick``."""
+    quick = bool(args.quick)
+    defaults = IdentityConfig()
+    chosen = {
+        "iterations": args.iterations or (2000 if quick else defaults.iterations),
+        "learning_rate": args.learning_rate or defaults.learning_rate,
+        "sr_max_time": args.sr_max_time or (5.0 if quick else defaults.sr_max_time),
+    }
+    return replace(defaults, **chosen), args.seeds or (3 if quick else 10)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the missing (model, seed) pairs, then plot and report."""
+    config, seeds = resolve_config(args)
+    models = parse_csv_list(args.models, MODEL_LABELS, "model")
+    output = Path(args.output)
+    store = ResultStore(output / f"{SUITE}.csv", KEY_FIELDS)
+    tasks = [
+        IdentityTask(model, seed, config)
+        for seed in range(seeds)
+        for model in models
+        if not store.is_done(
+            {"model": model, "seed": seed, "iterations": config.iterations}
+        )
+    ]
+    wall = run_missing(store, tasks, run_task, args.jobs, SUITE)
+    rows = [
+        row
+        for row in store.rows()
+        if row["model"] in models
+        and int(row["seed"]) < seeds
+        and int(row["iterations"]) == config.iterations
+    ]
+    plot = save_plot(mean_curves(rows, models), config, output / f"{SUITE}.png")
+    report = build_report(rows, config, models, seeds, plot, wall)
+    print(report)
+    write_report(output / f"{SUITE}.md", report)
+    return 0
