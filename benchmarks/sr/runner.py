@@ -145,14 +145,8 @@ def _failure(task: Task, data: Dataset, seconds: float, error: BaseException) ->
     }
 
 
-def _score(task: Task, data: Dataset, expr: sympy.Expr, seconds: float) -> dict:
-    """The result row of a formula: R^2, the judge's verdict, complexity."""
-    r2_test = r2_score(data.y_test, predict(expr, data.X_test))
-    r2_far = (
-        r2_score(data.y_extrapolation, predict(expr, data.X_extrapolation))
-        if len(data.y_extrapolation) > 1
-        else math.nan
-    )
+def _verdict(task: Task, expr: sympy.Expr, r2_test: float) -> tuple[bool, str]:
+    """The judge's decision and note; a SymPy error is the judge's, not the tool's."""
     problem = task.problem
     try:
         verdict = judge(
@@ -163,9 +157,27 @@ def _score(task: Task, data: Dataset, expr: sympy.Expr, seconds: float) -> dict:
             r2_test,
             timeout=task.simplify_timeout,
         )
-        solved, note = verdict.solved, verdict.note
-    except Exception as error:  # a SymPy failure is the judge's, not the tool's
-        solved, note = False, f"judge error: {first_line(error, 120)}"
+    except Exception as error:
+        return False, f"judge error: {first_line(error, 120)}"
+    return verdict.solved, verdict.note
+
+
+def _complexity(expr: sympy.Expr) -> int | str:
+    try:
+        return complexity(expr)
+    except Exception:  # left blank rather than losing the row
+        return ""
+
+
+def _score(task: Task, data: Dataset, expr: sympy.Expr, seconds: float) -> dict:
+    """The result row of a formula: R^2, the judge's verdict, complexity."""
+    r2_test = r2_score(data.y_test, predict(expr, data.X_test))
+    r2_far = (
+        r2_score(data.y_extrapolation, predict(expr, data.X_extrapolation))
+        if len(data.y_extrapolation) > 1
+        else math.nan
+    )
+    solved, note = _verdict(task, expr, r2_test)
     return {
         **task.key(),
         **_data_fields(data),
@@ -175,7 +187,7 @@ def _score(task: Task, data: Dataset, expr: sympy.Expr, seconds: float) -> dict:
         "r2_extrapolation": r2_far,
         "accurate": r2_test > ACCURATE_R2,
         "seconds": round(seconds, 3),
-        "complexity": complexity(expr),
+        "complexity": _complexity(expr),
         "model": str(expr)[:MAX_MODEL_CHARS],
         "error": "",
     }
@@ -188,7 +200,7 @@ def run_task(task: Task) -> dict[str, Any]:
     try:
         _prepare(task)
         started = time.perf_counter()
-        expr = _fit(task, data)
+        expr = sympy.sympify(_fit(task, data))
     except (Exception, TimeLimitExceeded) as error:
         row = _failure(task, data, time.perf_counter() - started, error)
     else:

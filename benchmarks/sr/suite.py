@@ -21,6 +21,10 @@ if TYPE_CHECKING:
     from benchmarks.sr.problems import Problem
     from benchmarks.sr.runner import Task
 
+#: SRBench's target noise levels; a copy of ``protocol.NOISE_LEVELS`` (a test
+#: keeps them equal) so that building the parser does not import SymPy.
+NOISE_LEVELS = (0.0, 0.001, 0.01, 0.1)
+
 DESCRIPTION = (
     "ground-truth symbolic regression (SRBench protocol) of nalu_sr and peer tools"
 )
@@ -44,8 +48,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         f"{QUICK_BUDGET:g})",
     )  # fmt: skip
     parser.add_argument(
-        "--noise", type=float, nargs="+", metavar="GAMMA",
-        help="target noise levels, SRBench's are 0 0.001 0.01 0.1 (default 0; "
+        "--noise", type=float, nargs="+", metavar="GAMMA", choices=NOISE_LEVELS,
+        help="target noise levels, from SRBench's 0 0.001 0.01 0.1 (default 0; "
         "quick 0 0.01)",
     )  # fmt: skip
     parser.add_argument("--seeds", type=int, default=1, help="seeds 0..N-1 (1)")

@@ -13,7 +13,12 @@ import sympy
 from benchmarks._common import shared_benchmarks_dir
 from benchmarks.sr import judge as judge_module, runner, suite, tools
 from benchmarks.sr.judge import complexity, judge, round_constants
-from benchmarks.sr.parsers import parse_ffx, parse_gplearn, parse_operon
+from benchmarks.sr.parsers import (
+    parse_ffx,
+    parse_gplearn,
+    parse_operon,
+    rename_symbols,
+)
 from benchmarks.sr.problems import (
     Problem,
     arithmetic_problems,
@@ -22,6 +27,7 @@ from benchmarks.sr.problems import (
     strogatz_problems,
 )
 from benchmarks.sr.protocol import (
+    NOISE_LEVELS,
     add_target_noise,
     extrapolation_ranges,
     make_dataset,
@@ -97,6 +103,10 @@ def test_rounding_and_complexity_count_the_rounded_tree():
 # -- protocol ---------------------------------------------------------------------
 
 
+def test_noise_option_offers_srbench_levels():
+    assert suite.NOISE_LEVELS == NOISE_LEVELS
+
+
 def test_split_sizes_and_training_cap():
     rng = np.random.default_rng(0)
     train, test = split_rows(400, rng)
@@ -162,6 +172,12 @@ def test_parse_ffx_hinges_powers_and_log10():
         + 0.5 * sympy.Max(0, x0)
     )
     assert sympy.simplify(expr - expected) == 0
+
+
+def test_sympy_output_of_pysr_gets_our_symbols():
+    # PySR's symbols carry no assumptions
+    plain = sympy.Symbol("x0") * sympy.Symbol("x1")
+    assert rename_symbols(plain, 2) == x0 * x1
 
 
 def test_parsers_reject_unknown_names():
