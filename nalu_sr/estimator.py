@@ -20,6 +20,7 @@ from nalu_sr._params import check_fraction, feature_symbols, resolve_search_conf
 from nalu_sr._progress import SearchProgress
 from nalu_sr.architectures import DEFAULT_ARCHITECTURES
 from nalu_sr.exceptions import PoorFitWarning
+from nalu_sr.export.jax import JaxExpression, sympy_to_jax
 from nalu_sr.export.numpy import CallableExpression
 from nalu_sr.export.serialize import (
     ModelFileError,
@@ -329,6 +330,33 @@ class NALURegressor(RegressorMixin, BaseEstimator):
         The module takes a tensor of shape ``(n_samples, n_features)``.
         """
         return sympy_to_torch(self.sympy(index), self.feature_symbols_)
+
+    def to_jax(self, index: int | None = None) -> JaxExpression:
+        """Return the chosen (or ``index``) formula as a pure JAX function.
+
+        Float constants are an array argument, exact numbers stay exact, so
+        ``jax.jit`` and ``jax.grad`` (with respect to the inputs or the
+        constants) apply; ``expression.sympy(constants)`` puts new constants
+        back into the formula. Needs JAX (``pip install nalu_sr[jax]``).
+
+        Parameters
+        ----------
+        index : int or None, default=None
+            Candidate number in ``equations_``; ``None`` means the chosen one.
+
+        Returns
+        -------
+        JaxExpression
+            Call it on an array of shape ``(n_samples, n_features)``; its
+            ``function(X, constants)`` is the pure function and its
+            ``constants`` the fitted values.
+
+        Raises
+        ------
+        ImportError
+            If JAX is not installed.
+        """
+        return sympy_to_jax(self.sympy(index), self.feature_symbols_)
 
     def save(self, path: str | Path) -> None:
         """Write the fitted formulas to a portable JSON model file.
