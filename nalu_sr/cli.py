@@ -45,6 +45,12 @@ def _build_parser() -> argparse.ArgumentParser:
         "--architectures", nargs="+", default=None, help="body families to search"
     )
     fit.add_argument("--primitives", nargs="+", default=None, help="built-in names")
+    fit.add_argument(
+        "--report",
+        metavar="DIR",
+        default=None,
+        help="also write plots and a markdown report to DIR (needs matplotlib)",
+    )
     predict = commands.add_parser("predict", help="evaluate a model on a CSV file")
     predict.add_argument("model", help="model file written by 'fit'")
     predict.add_argument("data", help="CSV file with the model's feature columns")
@@ -95,6 +101,10 @@ def read_csv(path: str | Path) -> tuple[list[str], np.ndarray]:
 def _run_fit(arguments: argparse.Namespace) -> int:
     from nalu_sr.estimator import NALURegressor
 
+    if arguments.report is not None:
+        from nalu_sr.plotting import require_matplotlib
+
+        require_matplotlib()  # before the fit, not after it
     header, values = read_csv(arguments.data)
     if arguments.target not in header:
         raise ValueError(
@@ -118,6 +128,11 @@ def _run_fit(arguments: argparse.Namespace) -> int:
     model.save(arguments.output)
     _print_model(model)
     print(f"model written to {arguments.output}")
+    if arguments.report is not None:
+        from nalu_sr.plotting import write_report
+
+        report = write_report(model, X, values[:, target], arguments.report)
+        print(f"report written to {report}")
     return 0
 
 
@@ -190,7 +205,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        0 on success, 2 on a usage or input error.
+        0 on success, 2 on a usage or input error (or a missing optional
+        dependency, such as matplotlib for ``fit --report``).
     """
     arguments = _build_parser().parse_args(argv)
     runners = {
@@ -201,7 +217,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     try:
         return runners[arguments.command]()
-    except (NaluSRError, ValueError, OSError) as error:
+    except (NaluSRError, ValueError, OSError, ImportError) as error:
         print(f"nalu-sr: error: {error}", file=sys.stderr)
         return 2
 

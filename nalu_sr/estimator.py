@@ -6,7 +6,7 @@ import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import sympy
@@ -38,6 +38,9 @@ from nalu_sr.extraction.candidate import Split
 from nalu_sr.model import StackedModel
 from nalu_sr.primitives import Primitive
 from nalu_sr.search import SearchOutcome, plan_search, run_search, select_candidate
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 #: Relative validation loss above which the chosen formula is reported as poor.
 POOR_FIT_LOSS = 1e-2
@@ -357,6 +360,77 @@ class NALURegressor(RegressorMixin, BaseEstimator):
             If JAX is not installed.
         """
         return sympy_to_jax(self.sympy(index), self.feature_symbols_)
+
+    def plot_pareto(self, ax: Axes | None = None) -> Axes:
+        """Plot complexity against validation error of every candidate.
+
+        See :func:`nalu_sr.plotting.plot_pareto`; needs matplotlib
+        (``pip install nalu_sr[plot]``).
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes or None, default=None
+            Where to draw; ``None`` draws in a new figure.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+            The Axes drawn in.
+        """
+        from nalu_sr.plotting import plot_pareto
+
+        return plot_pareto(self, ax=ax)
+
+    def plot_predictions(
+        self,
+        X: Any,
+        y: Any,
+        X_extrapolation: Any = None,
+        y_extrapolation: Any = None,
+        ax: Axes | None = None,
+    ) -> Axes:
+        """Plot predicted against true values, with optional extrapolation data.
+
+        See :func:`nalu_sr.plotting.plot_predictions`; needs matplotlib.
+
+        Parameters
+        ----------
+        X, y : array-like
+            Data from the training range.
+        X_extrapolation, y_extrapolation : array-like or None, default=None
+            Data outside it, drawn in another colour.
+        ax : matplotlib.axes.Axes or None, default=None
+            Where to draw; ``None`` draws in a new figure.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+            The Axes drawn in.
+        """
+        from nalu_sr.plotting import plot_predictions
+
+        return plot_predictions(self, X, y, X_extrapolation, y_extrapolation, ax=ax)
+
+    def plot_graph(self, index: int | None = None, ax: Axes | None = None) -> Axes:
+        """Draw the chosen (or ``index``) formula's expression tree.
+
+        See :func:`nalu_sr.plotting.plot_graph`; needs matplotlib.
+
+        Parameters
+        ----------
+        index : int or None, default=None
+            Candidate number in ``equations_``; ``None`` means the chosen one.
+        ax : matplotlib.axes.Axes or None, default=None
+            Where to draw; ``None`` draws in a new figure.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+            The Axes drawn in.
+        """
+        from nalu_sr.plotting import plot_graph
+
+        return plot_graph(self, index, ax=ax)
 
     def save(self, path: str | Path) -> None:
         """Write the fitted formulas to a portable JSON model file.

@@ -82,6 +82,34 @@ def test_fit_show_predict_round_trip(force_csv, tmp_path, capsys):
     assert capsys.readouterr().out.split() == ["prediction", "6.0"]
 
 
+def test_fit_writes_a_report(force_csv, tmp_path, capsys):
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    report = tmp_path / "report"
+    argv = ["fit", str(force_csv), "--target", "force", "--output"]
+    argv += [str(tmp_path / "model.json"), "--report", str(report)]
+    assert main(argv) == 0
+    assert f"report written to {report / 'report.md'}" in capsys.readouterr().out
+    assert "Formula: `mass*speed/radius`" in (report / "report.md").read_text()
+    for name in ("pareto.png", "predictions.png", "graph.png"):
+        assert (report / name).read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_report_without_matplotlib_fails_before_fitting(
+    force_csv, tmp_path, capsys, monkeypatch
+):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    model_path = tmp_path / "model.json"
+    argv = ["fit", str(force_csv), "--target", "force", "--output", str(model_path)]
+    assert main([*argv, "--report", str(tmp_path / "report")]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        "nalu-sr: error: plotting needs matplotlib, which is not installed: "
+        "pip install nalu_sr[plot]\n"
+    )
+    assert not model_path.exists()
+
+
 def test_fit_and_show_without_pandas(force_csv, tmp_path, capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "pandas", None)
     model_path = tmp_path / "model.json"
