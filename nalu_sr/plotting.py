@@ -34,9 +34,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "expression_graph",
+    "pareto_front",
     "plot_graph",
     "plot_pareto",
     "plot_predictions",
+    "require_matplotlib",
     "write_report",
 ]
 
