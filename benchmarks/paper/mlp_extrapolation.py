@@ -290,8 +290,14 @@ INTERPRETATION = """\
   but their slope is learned only approximately. This is the NALU paper's
   Figure 1 observation, reproduced qualitatively (the paper plots the same
   kind of curve; its exact architecture and budget are not fully specified).
-- The NAC represents y = x with weights that approach 1 but never reach it
-  (tanh·sigmoid), so its error is small but grows linearly with |x|.
+- A NAC can only add and subtract its inputs, so once its weights reach 1
+  it extrapolates; with tanh·sigmoid weights that approach 1 but never reach
+  it, the remaining error grows linearly with |x|. The single NAC(1,1) uses
+  stable-nalu's initialisation, which floors the fan at 5 and so draws Ŵ and
+  M̂ from U[−9.5, 9.5] when fan_in + fan_out = 2: the weight starts
+  saturated, and a seed that starts near 0 or negative gets almost no
+  gradient and stays wrong even inside the training range. The NAC stack has
+  larger fans, starts unsaturated, and learns the identity.
 - NALURegressor returns a formula; when that formula is `x0` its error is
   zero everywhere (drawn at the 1e-8 floor of the log-scale plot).
 - Few seeds: the spread column says how much the MLP curves vary between

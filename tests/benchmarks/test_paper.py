@@ -1,0 +1,176 @@
+"""Tests of the NALU-paper benchmark suites: task data, scoring, resumable runs."""
+
+import csv
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from benchmarks.__main__ import main
+from benchmarks.paper import recurrent, static_arithmetic
+from benchmarks.paper._tasks import (
+    OPERATIONS,
+    SubsetLayout,
+    evaluate_mse,
+    make_target,
+    normalised_score,
+    static_threshold,
+    uniform,
+)
+
+
+def _rows(path):
+    with path.open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+# ---------------------------------------------------------------- task data
+
+
+def test_layout_sizes_follow_madsen_floors():
+    # 100 inputs, ratio 0.25 -> subsets of 25; overlap 0.5 of 25 -> 12.
+    for seed in range(20):
+        layout = SubsetLayout.draw(100, 0.25, 0.5, np.random.default_rng(seed))
+        assert layout.a_end - layout.a_start == 25
+        assert layout.b_end - layout.b_start == 25
+        assert layout.a_end - layout.b_start == 12
+        assert 0 <= layout.a_start and layout.b_end <= 100
+
+
+def test_subset_sums_by_hand_on_a_small_input():
+    # 12 inputs, ratio 0.25 -> subsets of 3, overlap floor(1.5) = 1.
+    layout = SubsetLayout.draw(12, 0.25, 0.5, np.random.default_rng(3))
+    assert (layout.a_end - layout.a_start, layout.a_end - layout.b_start) == (3, 1)
+    # Powers of two make every subset sum unique, so the check is exact.
+    fixed = SubsetLayout(12, 2, 5, 4, 7)
+    x = 2.0 ** torch.arange(12, dtype=torch.float64).reshape(1, 12)
+    a, b = fixed.sums(x)
+    assert a.item() == 4 + 8 + 16  # entries 2, 3, 4
+    assert b.item() == 16 + 32 + 64  # entries 4, 5, 6: entry 4 is shared
+    assert make_target("mul", fixed, x).item() == 28 * 112
+    assert make_target("root", fixed, x).item() == pytest.approx(math.sqrt(28))
+
+
+def test_recurrent_sums_accumulate_over_time():
+    fixed = SubsetLayout(4, 0, 2, 1, 3)
+    x = torch.tensor([[[1.0, 2.0, 3.0, 4.0], [10.0, 20.0, 30.0, 40.0]]])
+    a, b = fixed.sums(x)
+    assert (a.item(), b.item()) == (33.0, 55.0)
+
+
+def test_layout_rejects_subsets_that_do_not_fit():
+    with pytest.raises(ValueError, match="do not fit"):
+        SubsetLayout.draw(4, 0.75, 0.0, np.random.default_rng(0))
+
+
+# ---------------------------------------------------------------- scoring
+
+
+@pytest.fixture(scope="module")
+def small_static():
+    config = static_arithmetic.StaticConfig(test_size=500, random_inits=2)
+    layout = static_arithmetic.task_layout(0, config)
+    return config, layout
+
+
+@pytest.mark.parametrize("op", list(OPERATIONS))
+def test_threshold_is_positive_and_below_random_models(small_static, op):
+    config, layout = small_static
+    tests = static_arithmetic.make_test_sets(op, layout, 0, config)
+    threshold = static_arithmetic.static_threshold(op, layout, tests.x_extrapolation)
+    assert threshold > 0
+    for model in ("relu6", "nau-nmu", "nac"):
+        _, random_mse = static_arithmetic.random_baseline(model, op, tests, 0, config)
+        assert threshold < random_mse / 1000
+
+
+def test_exact_solution_beats_threshold(small_static):
+    # The unperturbed solution has zero error, so it always succeeds.
+    _, layout = small_static
+    x = uniform((100, 100), 2.0, 6.0, torch.Generator().manual_seed(0))
+    assert static_threshold("mul", layout, x, epsilon=0.0) == 0.0
+
+
+def test_recurrent_threshold_is_positive_and_below_random_models():
+    config = recurrent.RecurrentConfig(test_length=30, test_size=200, random_inits=2)
+    layout = recurrent.task_layout(0, config)
+    for op in ("add", "sub", "mul"):
+        tests = recurrent.make_test_sets(op, layout, 0, config)
+        threshold = recurrent.recurrent_threshold(op, layout, tests.x_extrapolation)
+        assert threshold > 0
+        _, random_mse = recurrent.random_baseline("nau-nmu", op, tests, 0, config)
+        assert threshold < random_mse / 1000
+
+
+def test_normalised_score_is_100_for_the_baseline_itself(small_static):
+    config, layout = small_static
+    one_init = static_arithmetic.StaticConfig(test_size=500, random_inits=1)
+    tests = static_arithmetic.make_test_sets("add", layout, 0, one_init)
+    baseline = static_arithmetic.random_baseline("nalu", "add", tests, 0, one_init)
+    # The baseline's own network, rebuilt from the same random stream.
+    network = static_arithmetic.build_network(
+        "nalu", "add", config, static_arithmetic.generator_for(0, 100)
+    )
+    mse = evaluate_mse(network, tests.x_extrapolation, tests.y_extrapolation)
+    assert normalised_score(mse, baseline[1]) == pytest.approx(100.0)
+    assert normalised_score(0.0, baseline[1]) == 0.0
+
+
+# ---------------------------------------------------------------- end to end
+
+
+def test_static_suite_writes_results_and_resumes(tmp_path):
+    argv = [
+        "run", "static", "--seeds", "1", "--iterations", "5", "--ops", "add,mul",
+        "--models", "linear,nau-nmu", "--test-size", "100", "--random-inits", "1",
+        "--output", str(tmp_path),
+    ]  # fmt: skip
+    assert main(argv) == 0
+    rows = _rows(tmp_path / "static.csv")
+    assert {(r["op"], r["model"]) for r in rows} == {
+        ("add", "linear"), ("add", "nau-nmu"), ("mul", "linear"), ("mul", "nau-nmu")
+    }  # fmt: skip
+    report = (tmp_path / "static.md").read_text()
+    assert report.startswith("# NALU paper Table 1, static task")
+    assert "Success rate" in report and "UNVERIFIED" in report
+    assert main(argv) == 0
+    assert len(_rows(tmp_path / "static.csv")) == 4
+
+
+def test_recurrent_suite_writes_results_and_resumes(tmp_path):
+    argv = [
+        "run", "recurrent", "--seeds", "1", "--iterations", "3", "--ops", "add",
+        "--models", "nac,nau-nmu", "--test-length", "15", "--test-size", "20",
+        "--random-inits", "1", "--output", str(tmp_path),
+    ]  # fmt: skip
+    assert main(argv) == 0
+    assert len(_rows(tmp_path / "recurrent.csv")) == 2
+    assert (tmp_path / "recurrent.md").read_text().startswith("# NALU paper Table 1")
+    assert main(argv) == 0
+    assert len(_rows(tmp_path / "recurrent.csv")) == 2
+
+
+def test_mlp_suite_writes_results_and_resumes(tmp_path):
+    argv = [
+        "run", "mlp-extrapolation", "--seeds", "1", "--iterations", "20",
+        "--models", "mlp-relu,nac-stack", "--output", str(tmp_path),
+    ]  # fmt: skip
+    assert main(argv) == 0
+    rows = _rows(tmp_path / "mlp-extrapolation.csv")
+    assert len(rows) == 2
+    assert all(len(r["abs_errors"].split()) == 401 for r in rows)
+    assert (tmp_path / "mlp-extrapolation.md").read_text().startswith("# NALU paper")
+    assert main(argv) == 0
+    assert len(_rows(tmp_path / "mlp-extrapolation.csv")) == 2
+
+
+def test_mlp_plot_is_written(tmp_path):
+    pytest.importorskip("matplotlib")
+    from benchmarks.paper import mlp_extrapolation as mlp
+
+    config = mlp.IdentityConfig()
+    curve = np.abs(mlp.test_grid(config)) / 10
+    path = mlp.save_plot({"mlp-relu": curve}, config, tmp_path / "plot.png")
+    assert path is not None
+    assert path.read_bytes().startswith(b"\x89PNG")
