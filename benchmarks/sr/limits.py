@@ -1,19 +1,31 @@
 """Wall-clock limits for code that may run too long (a fit, ``sympy.simplify``).
 
-A limit is a ``SIGALRM`` timer, which interrupts Python code between bytecodes
-(C code such as a compiled fit loop is interrupted when it returns to Python).
-Timers work in the main thread of a process, which includes joblib's loky
-workers; elsewhere (another thread, Windows) the block runs without a limit.
+A watchdog thread waits out the limit and then sends ``SIGUSR1`` to the main
+thread, whose handler raises :class:`TimeLimitExceeded` there. Not
+``SIGALRM``: tools use it themselves (FFX arms and cancels ``signal.alarm``
+around each of its fits, which silently cancelled an alarm-based limit).
+Python code is interrupted between bytecodes and in blocking calls such as
+``sleep``; a long C call is interrupted when it returns to Python.
+
+Limits work in the main thread of a process on POSIX systems, which includes
+joblib's loky workers; elsewhere (another thread, Windows) the block runs
+without a limit.
 """
 
 from __future__ import annotations
 
+import itertools
 import signal
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
+
+_SIGNAL = getattr(signal, "SIGUSR1", None)
+#: Limits whose block is still running (token -> seconds), and the expired ones.
+_live: dict[int, float] = {}
+_expired: set[int] = set()
+_tokens = itertools.count()
 
 
 class TimeLimitExceeded(BaseException):
@@ -27,35 +39,47 @@ class TimeLimitExceeded(BaseException):
 def limits_supported() -> bool:
     """Whether :func:`time_limit` can interrupt code here."""
     return (
-        hasattr(signal, "setitimer")
+        _SIGNAL is not None
+        and hasattr(signal, "pthread_kill")
         and threading.current_thread() is threading.main_thread()
     )
+
+
+def _on_signal(signum: int, frame: FrameType | None) -> None:
+    # A signal for a block that has ended since is ignored.
+    due = [token for token in _expired if token in _live]
+    if due:
+        _expired.difference_update(due)
+        raise TimeLimitExceeded(f"time limit of {_live[due[0]]:g} s exceeded")
+
+
+def _expire(token: int, main_thread: int) -> None:
+    """Watchdog: mark the limit as expired and interrupt the main thread."""
+    if token in _live:
+        _expired.add(token)
+        signal.pthread_kill(main_thread, _SIGNAL)  # type: ignore[arg-type]
 
 
 @contextmanager
 def time_limit(seconds: float | None) -> Iterator[None]:
     """Raise :class:`TimeLimitExceeded` if the block runs longer than ``seconds``.
 
-    ``None`` or a non-positive value means no limit. An enclosing limit stays
-    in force: the inner timer never outlasts it and it is re-armed afterwards.
+    ``None`` or a non-positive value means no limit. Limits may be nested; each
+    raises when its own time is up.
     """
     if seconds is None or seconds <= 0 or not limits_supported():
         yield
         return
-
-    def expire(signum: int, frame: FrameType | None) -> None:
-        raise TimeLimitExceeded(f"time limit of {seconds:g} s exceeded")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    outer, _ = signal.setitimer(signal.ITIMER_REAL, seconds)
-    if outer and outer < seconds:
-        signal.setitimer(signal.ITIMER_REAL, outer)
-    started = time.monotonic()
+    if signal.getsignal(_SIGNAL) is not _on_signal:  # type: ignore[arg-type]
+        signal.signal(_SIGNAL, _on_signal)  # type: ignore[arg-type]
+    token = next(_tokens)
+    _live[token] = seconds
+    watchdog = threading.Timer(seconds, _expire, (token, threading.get_ident()))
+    watchdog.daemon = True
+    watchdog.start()
     try:
         yield
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-        if outer:
-            left = outer - (time.monotonic() - started)
-            signal.setitimer(signal.ITIMER_REAL, max(left, 1e-3))
+        _live.pop(token, None)
+        _expired.discard(token)
+        watchdog.cancel()

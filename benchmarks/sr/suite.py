@@ -60,7 +60,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--problems", nargs="+", metavar="NAME", help="only these")
     parser.add_argument(
         "--hard-limit", type=float, metavar="S",
-        help="kill a fit after this many seconds (default 2 x budget + 60)",
+        help="stop a fit after this many seconds and record a failure (default "
+        "10 x budget, at least 300: FFX has no budget of its own)",
     )  # fmt: skip
     parser.add_argument(
         "--simplify-timeout", type=float, default=DEFAULT_SIMPLIFY_TIMEOUT,
@@ -92,7 +93,7 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
         noise=tuple(float(g) for g in noise),
         seeds=args.seeds,
         rows=args.rows,
-        hard_limit=args.hard_limit or 2 * budget + 60,
+        hard_limit=args.hard_limit or max(10 * budget, 300.0),
         simplify_timeout=args.simplify_timeout,
         quick=args.quick,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import signal
 import time
 
 import numpy as np
@@ -212,6 +213,22 @@ def test_a_tool_past_the_hard_limit_gives_a_failure_row(monkeypatch):
 
     monkeypatch.setitem(tools.TOOLS, "sleepy", tools.Tool("sleepy", sleepy))
     row = runner.run_task(_task("sleepy", hard_limit=0.3))
+    assert row["error"].startswith("TimeLimitExceeded")
+    assert row["seconds"] < 3
+
+
+def test_the_hard_limit_survives_a_tool_that_uses_alarms(monkeypatch):
+    def alarming(X, y, budget, seed):  # as FFX does around each of its fits
+        try:
+            while True:
+                signal.alarm(5)
+                time.sleep(0.05)
+                signal.alarm(0)  # cancels any other alarm, as FFX's does
+        finally:
+            signal.alarm(0)
+
+    monkeypatch.setitem(tools.TOOLS, "alarming", tools.Tool("alarming", alarming))
+    row = runner.run_task(_task("alarming", hard_limit=0.3))
     assert row["error"].startswith("TimeLimitExceeded")
     assert row["seconds"] < 3
 
