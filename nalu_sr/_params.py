@@ -83,6 +83,7 @@ def resolve_search_config(params: dict[str, Any]) -> SearchConfig:
         Naming the first invalid parameter.
     """
     batch_size = params["batch_size"]
+    max_samples = params["max_samples"]
     max_time = params["max_time"]
     train = BodyTrainConfig(
         max_iter=_positive_int("max_iter", params["max_iter"]),
@@ -108,6 +109,9 @@ def resolve_search_config(params: dict[str, Any]) -> SearchConfig:
         tol=_positive_real("tol", params["tol"], allow_zero=True),
         early_stopping=bool(params["early_stopping"]),
         max_time=None if max_time is None else _positive_real("max_time", max_time),
+        max_samples=None
+        if max_samples is None
+        else _positive_int("max_samples", max_samples),
         device=_device(params["device"]),
     )
 

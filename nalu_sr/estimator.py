@@ -37,7 +37,13 @@ from nalu_sr.export.torch import SympyModule, sympy_to_torch
 from nalu_sr.extraction.candidate import Split
 from nalu_sr.model import StackedModel
 from nalu_sr.primitives import Primitive
-from nalu_sr.search import SearchOutcome, plan_search, run_search, select_candidate
+from nalu_sr.search import (
+    SearchConfig,
+    SearchOutcome,
+    plan_search,
+    run_search,
+    select_candidate,
+)
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -78,7 +84,12 @@ class NALURegressor(RegressorMixin, BaseEstimator):
     learning_rate_init : float, default=0.05
         Adam's learning rate.
     batch_size : int or None, default=None
-        Rows per step; ``None`` uses all training rows.
+        Rows per step; ``None`` uses all of the rows bodies train on.
+    max_samples : int or None, default=2000
+        Bodies train on at most this many training rows (a fixed random
+        sample), which bounds the cost of a step on large tables; the head,
+        the constants, pruning and selection still use every row. ``None``
+        trains on all rows.
     penalty_weight : float, default=0.05
         Peak weight of the pull of parameters towards their snapped values.
     early_stopping : bool, default=True
@@ -95,7 +106,8 @@ class NALURegressor(RegressorMixin, BaseEstimator):
         A formula qualifies for selection when its validation error is at most
         this factor times the best; the simplest qualifying formula is chosen.
     max_time : float or None, default=None
-        Time budget of the search in seconds (checked between runs).
+        Time budget of the search in seconds. A run still training when it
+        is spent stops early and is snapped and extracted; no new run starts.
     random_state : int, RandomState instance or None, default=None
         Seeds the validation split and every training run.
     verbose : int, default=0
@@ -161,6 +173,7 @@ class NALURegressor(RegressorMixin, BaseEstimator):
         max_iter: int = 800,
         learning_rate_init: float = 0.05,
         batch_size: int | None = None,
+        max_samples: int | None = 2000,
         penalty_weight: float = 0.05,
         early_stopping: bool = True,
         validation_fraction: float = 0.2,
@@ -178,6 +191,7 @@ class NALURegressor(RegressorMixin, BaseEstimator):
         self.max_iter = max_iter
         self.learning_rate_init = learning_rate_init
         self.batch_size = batch_size
+        self.max_samples = max_samples
         self.penalty_weight = penalty_weight
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
@@ -222,7 +236,13 @@ class NALURegressor(RegressorMixin, BaseEstimator):
         threads = 1 if config.device.type == "cpu" else None
         with _torch_threads(threads), SearchProgress(self.verbose) as progress:
             outcome = run_search(
-                split, _input_scale(split.X_train), symbols, config, plan, progress
+                split,
+                _input_scale(split.X_train),
+                symbols,
+                config,
+                plan,
+                progress,
+                body_rows=_sample_rows(len(split.y_train), config, random_state),
             )
         self._set_fitted(outcome, symbols)
         return self
@@ -574,6 +594,15 @@ class NALURegressor(RegressorMixin, BaseEstimator):
             The formula in SymPy's (Python-compatible) syntax.
         """
         return sympy_to_string(self.sympy(index), precision)
+
+
+def _sample_rows(
+    n_rows: int, config: SearchConfig, random_state: np.random.RandomState
+) -> np.ndarray | None:
+    """Training rows that bodies train on: all, or a sorted random sample."""
+    if config.max_samples is None or n_rows <= config.max_samples:
+        return None
+    return np.sort(random_state.choice(n_rows, config.max_samples, replace=False))
 
 
 def _is_plain_json(value: Any) -> bool:

@@ -47,6 +47,7 @@ class SearchConfig:
     tol: float
     early_stopping: bool
     max_time: float | None
+    max_samples: int | None = None
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
 
 
@@ -127,6 +128,7 @@ def _train_entry(
     X_scaled: torch.Tensor,
     y: torch.Tensor,
     previous: StackedModel | None,
+    deadline: float | None = None,
 ) -> tuple[StackedModel, list[float], bool]:
     """Build, initialise and train one body; return it, its history, divergence."""
     generator = torch.Generator().manual_seed(entry.seed)
@@ -138,7 +140,7 @@ def _train_entry(
     if previous is not None:
         previous = previous.to(dtype=X_scaled.dtype, device=X_scaled.device)
     data_driven_init_(body, entry.architecture, X_scaled, y, entry.restart, previous)
-    result = train_body(body, X_scaled, y, config.train, generator)
+    result = train_body(body, X_scaled, y, config.train, generator, deadline)
     return body.cpu(), result.history, result.diverged
 
 
@@ -149,6 +151,7 @@ def run_search(
     config: SearchConfig,
     plan: Sequence[PlanEntry],
     callback: Callable[[RunEvent], None] | None = None,
+    body_rows: np.ndarray | None = None,
 ) -> SearchOutcome:
     """Run the plan: a closed-form linear candidate first, then each training run.
 
@@ -168,6 +171,10 @@ def run_search(
     callback : callable or None, default=None
         Called with a :class:`RunEvent` after each training run; the search
         itself prints nothing.
+    body_rows : numpy.ndarray or None, default=None
+        Indices of the training rows that network bodies are trained on
+        (``None``: all). Extraction, constants and selection always use every
+        row: the structure is found on a sample, the numbers on all the data.
 
     Returns
     -------
@@ -178,9 +185,11 @@ def run_search(
     context = _Context(split, scale, symbols, config)
     linear = PlanEntry("linear", 0, 0, 0)
     _add(outcome, _extract([], linear, context, seed=None), None, [])
-    X_scaled = torch.as_tensor(split.X_train / scale, device=config.device)
-    y = torch.as_tensor(split.y_train, device=config.device)
+    rows = slice(None) if body_rows is None else body_rows
+    X_scaled = torch.as_tensor(split.X_train[rows] / scale, device=config.device)
+    y = torch.as_tensor(split.y_train[rows], device=config.device)
     started = time.perf_counter()
+    deadline = None if config.max_time is None else started + config.max_time
     best: dict[tuple[str, int], tuple[float, StackedModel]] = {}
     queue = list(plan)
     try:
@@ -188,7 +197,12 @@ def run_search(
             entry = queue.pop(0)
             smaller = best.get((entry.architecture, entry.width - 1))
             body, history, diverged = _train_entry(
-                entry, config, X_scaled, y, None if smaller is None else smaller[1]
+                entry,
+                config,
+                X_scaled,
+                y,
+                None if smaller is None else smaller[1],
+                deadline,
             )
             outcome.n_trained += 1
             candidate = None

@@ -311,11 +311,11 @@ def test_diverged_runs_are_replaced_with_new_seeds(monkeypatch):
     real_train = search.train_body
     seeds = []
 
-    def diverge_first(body, X, y, config, generator):
+    def diverge_first(body, X, y, config, generator, deadline=None):
         seeds.append(generator.initial_seed())
         if len(seeds) == 1:
             return TrainResult(float("inf"), [], diverged=True)
-        return real_train(body, X, y, config, generator)
+        return real_train(body, X, y, config, generator, deadline)
 
     monkeypatch.setattr(search, "train_body", diverge_first)
     X, y = _data(lambda X: X[:, 0] * X[:, 1])
@@ -380,15 +380,67 @@ def test_ctrl_c_keeps_the_best_formula_so_far(monkeypatch):
     real_train = search.train_body
     calls = []
 
-    def interrupt_second(body, X, y, config, generator):
+    def interrupt_second(body, X, y, config, generator, deadline=None):
         calls.append(1)
         if len(calls) == 2:
             raise KeyboardInterrupt
-        return real_train(body, X, y, config, generator)
+        return real_train(body, X, y, config, generator, deadline)
 
     monkeypatch.setattr(search, "train_body", interrupt_second)
     X, y = _data(lambda X: X[:, 0] * X[:, 1] + X[:, 0] * 0.5)
     with pytest.warns(UserWarning, match="search interrupted"):
         model = NALURegressor(random_state=0, early_stopping=False).fit(X, y)
     assert model.n_iter_ == 1
+    assert np.all(np.isfinite(model.predict(X)))
+
+
+def test_bodies_train_on_at_most_max_samples_rows(monkeypatch):
+    import nalu_sr.search as search
+
+    real_train = search.train_body
+    rows_seen = []
+
+    def record_rows(body, X, y, config, generator, deadline=None):
+        rows_seen.append(len(X))
+        return real_train(body, X, y, config, generator, deadline)
+
+    monkeypatch.setattr(search, "train_body", record_rows)
+    X, y = _data(lambda X: X[:, 0] * X[:, 1], n=1000)
+    model = NALURegressor(**FAST_PARAMS, max_samples=300, random_state=0).fit(X, y)
+    assert rows_seen and set(rows_seen) == {300}
+    assert sympy.simplify(model.expression_ - x0 * x1) == 0
+
+    rows_seen.clear()
+    NALURegressor(**FAST_PARAMS, max_samples=None, random_state=0).fit(X, y)
+    assert set(rows_seen) == {800}  # every training row (20% is validation)
+
+
+def test_max_samples_is_validated():
+    X, y = _data(lambda X: X[:, 0] * X[:, 1])
+    with pytest.raises(ValueError, match="max_samples"):
+        NALURegressor(max_samples=0).fit(X, y)
+
+
+def test_time_budget_cuts_a_run_short_and_still_extracts_it(monkeypatch):
+    import nalu_sr.search as search
+
+    real_train = search.train_body
+    histories = []
+
+    def spent_budget(body, X, y, config, generator, deadline=None):
+        assert deadline is not None
+        result = real_train(body, X, y, config, generator, deadline - 1e6)
+        histories.append(len(result.history))
+        return result
+
+    monkeypatch.setattr(search, "train_body", spent_budget)
+    X, y = _data(lambda X: X[:, 0] * X[:, 1] + X[:, 1], n=400)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PoorFitWarning)
+        model = NALURegressor(max_time=30, early_stopping=False, random_state=0).fit(
+            X, y
+        )
+    # Every run stopped at its first check and was still snapped and extracted.
+    assert histories and set(histories) == {1}
+    assert len(model.equations_) > 1  # the linear candidate and trained ones
     assert np.all(np.isfinite(model.predict(X)))

@@ -148,24 +148,81 @@ def _prune_terms(
 def _simplify_constants(
     head: _Head, H_val: np.ndarray, y_val: np.ndarray, tol: float
 ) -> _Head:
-    """Replace each constant by a simple exact number where validation allows."""
+    """Replace each constant by a simple exact number where validation allows.
+
+    Looser matches are tried first, because at a looser tolerance
+    :func:`simple_number` returns a simpler number (``1`` rather than
+    ``79/(8*pi**2)`` for ``1.0005``). The bound on the loss is set by the
+    unsimplified head, so successive replacements cannot compound: on noisy
+    data a fitted ``1.0017`` becomes ``1`` when the validation error barely
+    moves, while on exact data only a replacement that keeps the error
+    within ``tol`` is taken.
+    """
     loss = relative_loss(head.predict(H_val), y_val)
-    slots = [*range(len(head.coefficients)), -1]
-    for slot in slots:
+    limit = max(loss * ACCEPTED_LOSS_GROWTH, tol)
+    loose = loss <= LOOSE_MATCH_MAX_LOSS
+    for slot in [*range(len(head.coefficients)), -1]:
         value = float(head.intercept if slot == -1 else head.coefficients[slot])
-        for exact in (sympy.Integer(0), simple_number(value)):
-            if exact is None:
-                continue
+        for exact in _simple_replacements(value, loose):
             trial = _Head(head.columns, list(head.coefficients), head.intercept)
             if slot == -1:
                 trial.intercept = exact
             else:
                 trial.coefficients[slot] = exact
-            trial_loss = relative_loss(trial.predict(H_val), y_val)
-            if trial_loss <= max(loss * ACCEPTED_LOSS_GROWTH, tol):
-                head, loss = trial, trial_loss
+            if relative_loss(trial.predict(H_val), y_val) <= limit:
+                head = trial
                 break
     return head
+
+
+#: Largest relative distance at which a constant may be replaced by a simple
+#: number; the validation loss decides whether the replacement is kept.
+LOOSE_RTOL = 1e-2
+#: Loose matches are tried only when the head's relative validation error is
+#: at most this (the estimator's threshold for a poor fit).
+LOOSE_MATCH_MAX_LOSS = 1e-2
+_SMALL = 12
+_BASES: tuple[sympy.Expr, ...] = (
+    sympy.Integer(1),
+    sympy.pi,
+    1 / sympy.pi,
+    sympy.pi**2,
+    1 / sympy.pi**2,
+    sympy.E,
+    1 / sympy.E,
+)
+
+
+def _simple_replacements(value: float, loose: bool = True) -> list[sympy.Expr]:
+    """Zero, then simple numbers near ``value``, simplest first.
+
+    First the numbers ``p/q * base`` with ``|p|, q <= 12`` within 1% of
+    ``value``, ordered by simplicity rather than by distance (a looser match
+    is often the intended one under noise: ``3.1439`` is ``pi``, not
+    ``22/7``), then :func:`simple_number`'s match at ``1e-6``, which allows
+    any numerator (``7.9`` is ``79/10`` on exact data). ``loose=False``
+    skips the first group.
+    """
+    found: list[sympy.Expr] = [sympy.Integer(0)]
+    if not math.isfinite(value) or value == 0:
+        return found
+    for base in _BASES if loose else ():
+        ratio = Fraction(value / float(base)).limit_denominator(_SMALL)
+        close = abs(float(ratio) * float(base) - value) <= LOOSE_RTOL * abs(value)
+        if ratio != 0 and abs(ratio.numerator) <= _SMALL and close:
+            found.append(sympy.Rational(ratio.numerator, ratio.denominator) * base)
+    found[1:] = sorted(found[1:], key=_simplicity)
+    exact = simple_number(value)
+    if exact is not None and exact not in found:
+        found.append(exact)
+    return found
+
+
+def _simplicity(number: sympy.Expr) -> tuple[int, int, int]:
+    """Sort key: plain rationals first, then small denominators and numerators."""
+    rational, rest = number.as_coeff_Mul()
+    numerator, denominator = sympy.fraction(rational)
+    return (0 if rest == 1 else 1, int(denominator), abs(int(numerator)))
 
 
 def _assume_observed_signs(

@@ -11,6 +11,7 @@ their snapped values first and lets the rest re-fit around them.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 
 import torch
@@ -145,6 +146,7 @@ def train_body(
     y: torch.Tensor,
     config: BodyTrainConfig,
     generator: torch.Generator | None = None,
+    deadline: float | None = None,
 ) -> TrainResult:
     """Train ``body`` under a least-squares head, ending fully snapped.
 
@@ -164,6 +166,9 @@ def train_body(
         Settings.
     generator : torch.Generator or None, default=None
         Source of randomness for mini-batches.
+    deadline : float or None, default=None
+        A :func:`time.perf_counter` time after which training stops early; the
+        body is still snapped, so a run cut short yields a formula.
 
     Returns
     -------
@@ -194,7 +199,9 @@ def train_body(
         body.constrain_()
         snapper.project()
         history.append(float(loss.detach()))
-        if step % _CONVERGENCE_CHECK_EVERY == 0 and _snaps_exactly(body, X, y):
+        if step % _CONVERGENCE_CHECK_EVERY == 0 and (
+            _past(deadline) or _snaps_exactly(body, X, y)
+        ):
             break
     snapper.freeze_fraction(1.0, [target for _, target in body.discrete_parameters()])
     if start_loss < _snapped_state(body, X, y)[0]:
@@ -205,6 +212,11 @@ def train_body(
 
 _CONVERGENCE_CHECK_EVERY = 25
 _EXACT_LOSS = 1e-14
+
+
+def _past(deadline: float | None) -> bool:
+    """Whether the time budget of the search is spent."""
+    return deadline is not None and time.perf_counter() > deadline
 
 
 def _snapped_state(

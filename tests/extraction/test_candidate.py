@@ -1,0 +1,63 @@
+"""Candidate extraction: the linear head's constants on exact and noisy data."""
+
+from fractions import Fraction
+
+import numpy as np
+import sympy
+
+from nalu_sr.extraction.candidate import Split, extract_candidate
+from nalu_sr.units import LinearCombination, LinearOutput, SnappedUnit
+
+ONE, ZERO = Fraction(1), Fraction(0)
+x0, x1 = sympy.symbols("x0 x1", real=True)
+
+
+def _identity_body() -> list[SnappedUnit]:
+    """A body whose two hidden features are x0 and x1, so the head is linear."""
+    outputs = (
+        LinearOutput(LinearCombination((ONE, ZERO), ZERO)),
+        LinearOutput(LinearCombination((ZERO, ONE), ZERO)),
+    )
+    return [SnappedUnit("nau", 2, outputs, 0.0)]
+
+
+def _extract(y_of, noise: float, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(1, 5, size=(2000, 2))
+    clean = y_of(X)
+    y = clean + rng.normal(0, noise * np.sqrt(np.mean(clean**2)), len(clean))
+    split = Split(X[:1600], y[:1600], X[1600:], y[1600:])
+    return extract_candidate(
+        _identity_body(),
+        [x0, x1],
+        split,
+        architecture="test",
+        width=2,
+        seed=0,
+        tol=1e-10,
+    )
+
+
+def test_noisy_constants_become_the_simple_numbers_they_estimate():
+    candidate = _extract(lambda X: X[:, 0] + X[:, 1], noise=0.01)
+    assert candidate.expression == x0 + x1
+
+
+def test_noisy_rational_and_pi_constants_are_recognised():
+    candidate = _extract(lambda X: 3 * X[:, 0] / 2 + np.pi * X[:, 1], noise=0.01)
+    assert sympy.simplify(candidate.expression - (3 * x0 / 2 + sympy.pi * x1)) == 0
+
+
+def test_exact_data_keeps_a_constant_that_is_only_close_to_a_simple_number():
+    candidate = _extract(lambda X: X[:, 0] + 1.0017 * X[:, 1], noise=0.0)
+    coefficient = candidate.expression.coeff(x1)
+    assert isinstance(coefficient, sympy.Float)
+    assert abs(float(coefficient) - 1.0017) < 1e-9
+    assert candidate.expression.coeff(x0) == 1
+
+
+def test_noisy_constant_far_from_simple_numbers_stays_a_float():
+    candidate = _extract(lambda X: X[:, 0] + 0.5371 * X[:, 1], noise=0.001)
+    coefficient = candidate.expression.coeff(x1)
+    assert isinstance(coefficient, sympy.Float)
+    assert abs(float(coefficient) - 0.5371) < 1e-3
