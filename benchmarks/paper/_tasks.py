@@ -55,7 +55,7 @@ class Operation:
 
     name: str
     label: str
-    apply: Callable[[object, object], object]
+    apply: Callable[[Any, Any], Any]
 
 
 OPERATIONS: dict[str, Operation] = {
@@ -151,12 +151,14 @@ def uniform(
 def make_target(op: str, layout: SubsetLayout, x: torch.Tensor) -> torch.Tensor:
     """The task's target ``a ∘ b`` for inputs ``x``, shape ``(batch, 1)``."""
     a, b = layout.sums(x)
-    return OPERATIONS[op].apply(a, b)  # type: ignore[return-value]
+    target: torch.Tensor = OPERATIONS[op].apply(a, b)
+    return target
 
 
 def op_on_hidden(op: str, hidden: torch.Tensor) -> torch.Tensor:
     """Apply the operation to a two-column hidden layer ``(z_a, z_b)``."""
-    return OPERATIONS[op].apply(hidden[:, :1], hidden[:, 1:])  # type: ignore[return-value]
+    output: torch.Tensor = OPERATIONS[op].apply(hidden[:, :1], hidden[:, 1:])
+    return output
 
 
 def static_threshold(
@@ -471,3 +473,58 @@ def run_missing(
     for row in progress(results, len(tasks), description):
         store.append(row)
     return time.perf_counter() - started
+
+
+def findings(
+    rows: list[dict[str, str]],
+    ops: Sequence[str],
+    models: Sequence[str],
+    labels: dict[str, str],
+) -> str:
+    """Bullet points read off this run's rows: successes, and flattering scores.
+
+    A cell "looks solved" when its median extrapolation score is below 1
+    (the NALU paper would print 0.x) although no seed met the success
+    criterion; listing those cells shows how far the two metrics disagree.
+    """
+    won = [row for row in rows if row["success"] == "True"]
+    counts: dict[tuple[str, str], int] = {}
+    for row in won:
+        counts[row["op"], row["model"]] = counts.get((row["op"], row["model"]), 0) + 1
+    if won:
+        listing = ", ".join(
+            f"{labels[model]} on {OPERATIONS[op].label} ({count})"
+            for (op, model), count in sorted(counts.items())
+        )
+        lines = [
+            f"- {len(won)} of {len(rows)} runs met the success criterion: {listing}."
+        ]
+    else:
+        lines = [f"- None of the {len(rows)} runs met the success criterion."]
+    flattered = [
+        f"{labels[model]} on {OPERATIONS[op].label}"
+        for op in ops
+        for model in models
+        if (op, model) not in counts
+        and median_score(model_rows(rows, op, model), "extrapolation") < 1.0
+    ]
+    if flattered:
+        lines.append(
+            "- Median extrapolation score below 1 but no successful seed: "
+            + ", ".join(flattered)
+            + "."
+        )
+    return "\n".join(lines)
+
+
+def timing_line(rows: list[dict[str, str]], wall_seconds: float | None) -> str:
+    """A bullet with the summed per-run times and, if runs happened now, the wall time.
+
+    A resumed invocation that had nothing left to run has no wall time of its
+    own; the summed per-run seconds still say what the rows cost.
+    """
+    total = sum(parse_float(row["seconds"]) for row in rows)
+    text = f"- Runs in this report: {len(rows)}, {total:.0f} s summed over runs"
+    if wall_seconds is not None:
+        text += f"; wall time of this invocation {wall_seconds:.0f} s"
+    return text + "."

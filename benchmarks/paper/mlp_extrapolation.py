@@ -39,6 +39,7 @@ from benchmarks.paper._tasks import (
     parse_csv_list,
     parse_float,
     run_missing,
+    timing_line,
     train_model,
     uniform,
 )
@@ -148,7 +149,8 @@ def train_network(task: IdentityTask, grid: np.ndarray) -> np.ndarray:
     )
     with torch.no_grad():
         inputs = torch.from_numpy(grid).reshape(-1, 1)
-        return network.double()(inputs).reshape(-1).numpy()
+        outputs: np.ndarray = network.double()(inputs).reshape(-1).numpy()
+    return outputs
 
 
 def fit_regressor(task: IdentityTask, grid: np.ndarray) -> np.ndarray:
@@ -328,8 +330,7 @@ def build_report(
         f"- {seeds} seeds per model; MAE = mean absolute error over the grid "
         "points inside / outside the training range, then mean ± sd over seeds.",
     ]
-    if wall_seconds is not None:
-        setup.append(f"- Wall time of this invocation: {wall_seconds:.0f} s.")
+    setup.append(timing_line(rows, wall_seconds))
     parts = [
         report_header("NALU paper Figure 1: extrapolating the identity"),
         "",
@@ -368,12 +369,13 @@ def resolve_config(args: argparse.Namespace) -> tuple[IdentityConfig, int]:
     """The run configuration and seed count from options and ``--quick``."""
     quick = bool(args.quick)
     defaults = IdentityConfig()
-    chosen = {
-        "iterations": args.iterations or (2000 if quick else defaults.iterations),
-        "learning_rate": args.learning_rate or defaults.learning_rate,
-        "sr_max_time": args.sr_max_time or (5.0 if quick else defaults.sr_max_time),
-    }
-    return replace(defaults, **chosen), args.seeds or (3 if quick else 10)
+    config = replace(
+        defaults,
+        iterations=args.iterations or (2000 if quick else defaults.iterations),
+        learning_rate=args.learning_rate or defaults.learning_rate,
+        sr_max_time=args.sr_max_time or (5.0 if quick else defaults.sr_max_time),
+    )
+    return config, args.seeds or (3 if quick else 10)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -42,6 +42,7 @@ from benchmarks.paper._tasks import (
     SubsetLayout,
     discreteness_error,
     evaluate_mse,
+    findings,
     make_target,
     mean_finite,
     median,
@@ -52,6 +53,7 @@ from benchmarks.paper._tasks import (
     score_table,
     select_rows,
     success_table,
+    timing_line,
     train_model,
     uniform,
 )
@@ -171,7 +173,8 @@ class ClassicRNN(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Return the read-out of the last step, shape ``(batch, 1)``."""
         outputs, _ = self.rnn(x)
-        return self.head(outputs[:, -1])
+        read_out: torch.Tensor = self.head(outputs[:, -1])
+        return read_out
 
 
 def build_network(
@@ -380,9 +383,21 @@ def detail_table(rows: list[dict[str, str]], ops: list[str]) -> str:
         thresholds = [parse_float(r["threshold"]) for r in runs]
         seconds = [parse_float(r["seconds"]) for r in runs]
         table.append(
-            [OPERATIONS[op].label, median(thresholds), median(seconds), len(runs)]
+            [
+                OPERATIONS[op].label,
+                median(thresholds),
+                median(seconds),
+                max(seconds, default=math.nan),
+                len(runs),
+            ]
         )
-    headers = ["Op", "ε-threshold (extrap. MSE, median)", "Median s/run", "Runs"]
+    headers = [
+        "Op",
+        "ε-threshold (extrap. MSE, median)",
+        "Median s/run",
+        "Max s/run",
+        "Runs",
+    ]
     return markdown_table(headers, table)
 
 
@@ -417,8 +432,6 @@ def setup_lines(config: RecurrentConfig, seeds: int, jobs: int) -> str:
 
 
 INTERPRETATION = """\
-## What this shows
-
 - Extrapolation here means longer sequences, so the accumulated sums grow far
   beyond anything seen in training. A cell extrapolates only if its
   state-to-state weights are exactly the identity: an error δ in them grows
@@ -450,8 +463,7 @@ def build_report(
         "## Setup\n",
         setup_lines(config, seeds, jobs),
     ]
-    if wall_seconds is not None:
-        parts.append(f"- Wall time of this invocation: {wall_seconds:.0f} s.")
+    parts.append(timing_line(rows, wall_seconds))
     parts += [
         "\n## Interpolation error (ours; 100 = untrained network, median over seeds)\n",
         score_table(rows, ops, models, MODEL_LABELS, "interpolation"),
@@ -465,6 +477,10 @@ def build_report(
         paper_table(ops),
         "## Thresholds and cost\n",
         detail_table(rows, ops),
+        "## What this shows\n",
+        "In this run:\n",
+        findings(rows, ops, models, MODEL_LABELS) + "\n",
+        "In general:\n",
         INTERPRETATION,
     ]
     return "\n".join(parts)
@@ -504,19 +520,19 @@ def resolve_config(args: argparse.Namespace) -> tuple[RecurrentConfig, int, list
     """The run configuration, seed count and operations from the options."""
     quick = bool(args.quick)
     defaults = RecurrentConfig()
-    chosen = {
-        "iterations": args.iterations or (1500 if quick else defaults.iterations),
-        "learning_rate": args.learning_rate
-        or (1e-2 if quick else defaults.learning_rate),
-        "train_length": args.train_length or defaults.train_length,
-        "test_length": args.test_length or (100 if quick else defaults.test_length),
-        "test_size": args.test_size or defaults.test_size,
-        "random_inits": args.random_inits or (3 if quick else defaults.random_inits),
-    }
+    config = replace(
+        defaults,
+        iterations=args.iterations or (1500 if quick else defaults.iterations),
+        learning_rate=args.learning_rate or (1e-2 if quick else defaults.learning_rate),
+        train_length=args.train_length or defaults.train_length,
+        test_length=args.test_length or (100 if quick else defaults.test_length),
+        test_size=args.test_size or defaults.test_size,
+        random_inits=args.random_inits or (3 if quick else defaults.random_inits),
+    )
     seeds = args.seeds or (3 if quick else 10)
     ops_text = args.ops or ",".join(QUICK_OPS if quick else OPERATIONS)
     ops = parse_csv_list(ops_text, OPERATIONS, "operation")
-    return replace(defaults, **chosen), seeds, ops
+    return config, seeds, ops
 
 
 def task_key(op: str, model: str, seed: int, config: RecurrentConfig) -> dict[str, Any]:

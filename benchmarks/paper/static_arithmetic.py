@@ -43,6 +43,7 @@ from benchmarks.paper._tasks import (
     build_mlp,
     discreteness_error,
     evaluate_mse,
+    findings,
     make_target,
     mean_finite,
     median,
@@ -53,6 +54,7 @@ from benchmarks.paper._tasks import (
     select_rows,
     static_threshold,
     success_table,
+    timing_line,
     train_model,
     uniform,
 )
@@ -392,7 +394,13 @@ def detail_table(rows: list[dict[str, str]], ops: list[str]) -> str:
         thresholds = [parse_float(r["threshold"]) for r in runs]
         seconds = [parse_float(r["seconds"]) for r in runs]
         table.append(
-            [OPERATIONS[op].label, median(thresholds), median(seconds), len(runs)]
+            [
+                OPERATIONS[op].label,
+                median(thresholds),
+                median(seconds),
+                max(seconds, default=math.nan),
+                len(runs),
+            ]
         )
     headers = [
         "Op",
@@ -437,8 +445,6 @@ def setup_lines(config: StaticConfig, seeds: int, jobs: int) -> str:
 
 
 INTERPRETATION = """\
-## What this shows
-
 - The normalised score is the NALU paper's; the success rate is Madsen &
   Johansen's stricter replacement. A score near 0 can still be a failure: the
   random baseline's extrapolation error is huge for ×, ², and ÷, so dividing by
@@ -449,6 +455,9 @@ INTERPRETATION = """\
   needs weights that are exact to about 1e-5, which Adam at a fixed learning
   rate reaches only for weights pinned by a clamp. Compare rates across models
   at the same budget, not with the published column.
+- The NMU cannot represent division or square roots (by design), so NAU → NMU
+  is expected to fail on a / b and √a, as it does in Madsen & Johansen; the
+  NPU columns are the product units that can.
 - With few seeds the Wilson intervals are wide; a 0/3 and a 3/3 are the only
   cells that say much.
 - The NALU paper's numbers are a transcription from memory that the design
@@ -479,8 +488,7 @@ def build_report(
         "## Setup\n",
         setup_lines(config, seeds, jobs),
     ]
-    if wall_seconds is not None:
-        parts.append(f"- Wall time of this invocation: {wall_seconds:.0f} s.")
+    parts.append(timing_line(rows, wall_seconds))
     parts += [
         "\n## Interpolation error (ours; 100 = untrained network, median over seeds)\n",
         score_table(rows, ops, models, MODEL_LABELS, "interpolation"),
@@ -497,6 +505,10 @@ def build_report(
         paper_table(ops),
         "## Thresholds and cost\n",
         detail_table(rows, ops),
+        "## What this shows\n",
+        "In this run:\n",
+        findings(rows, ops, models, MODEL_LABELS) + "\n",
+        "In general:\n",
         INTERPRETATION,
     ]
     return "\n".join(parts)
@@ -533,16 +545,15 @@ def resolve_config(args: argparse.Namespace) -> tuple[StaticConfig, int]:
     """The run configuration and seed count from options and ``--quick``."""
     quick = bool(args.quick)
     defaults = StaticConfig()
-    chosen = {
-        "iterations": args.iterations or (2000 if quick else defaults.iterations),
-        "learning_rate": args.learning_rate
-        or (1e-2 if quick else defaults.learning_rate),
-        "test_size": args.test_size or defaults.test_size,
-        "random_inits": args.random_inits or (5 if quick else defaults.random_inits),
-        "sr_max_time": args.sr_max_time or (5.0 if quick else defaults.sr_max_time),
-    }
-    seeds = args.seeds or (3 if quick else 10)
-    return replace(defaults, **chosen), seeds
+    config = replace(
+        defaults,
+        iterations=args.iterations or (2000 if quick else defaults.iterations),
+        learning_rate=args.learning_rate or (1e-2 if quick else defaults.learning_rate),
+        test_size=args.test_size or defaults.test_size,
+        random_inits=args.random_inits or (5 if quick else defaults.random_inits),
+        sr_max_time=args.sr_max_time or (5.0 if quick else defaults.sr_max_time),
+    )
+    return config, args.seeds or (3 if quick else 10)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -13,6 +13,7 @@ from benchmarks.paper._tasks import (
     OPERATIONS,
     SubsetLayout,
     evaluate_mse,
+    findings,
     make_target,
     normalised_score,
     static_threshold,
@@ -115,6 +116,20 @@ def test_normalised_score_is_100_for_the_baseline_itself(small_static):
     mse = evaluate_mse(network, tests.x_extrapolation, tests.y_extrapolation)
     assert normalised_score(mse, baseline[1]) == pytest.approx(100.0)
     assert normalised_score(0.0, baseline[1]) == 0.0
+
+
+def test_findings_separate_successes_from_flattering_scores():
+    def row(op, model, success, mse):
+        return {
+            "op": op, "model": model, "success": str(success),
+            "extrapolation_mse": str(mse), "baseline_extrapolation_mse": "1000",
+        }  # fmt: skip
+
+    rows = [row("add", "nac", True, 0.0), row("mul", "nac", False, 1.0)]
+    text = findings(rows, ["add", "mul"], ["nac"], {"nac": "NAC"})
+    assert "1 of 2 runs met the success criterion: NAC on a + b (1)" in text
+    # Score 100 * 1 / 1000 = 0.1 < 1 without a success: flagged.
+    assert "no successful seed: NAC on a × b." in text
 
 
 # ---------------------------------------------------------------- end to end
