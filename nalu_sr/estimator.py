@@ -104,7 +104,8 @@ class NALURegressor(RegressorMixin, BaseEstimator):
         degrade the error up to this value.
     selection_factor : float, default=2.0
         A formula qualifies for selection when its validation error is at most
-        this factor times the best; the simplest qualifying formula is chosen.
+        this factor times the best and at most ``(selection_factor - 1) *
+        0.01`` above it; the simplest qualifying formula is chosen.
     max_time : float or None, default=None
         Time budget of the search in seconds. A run still training when it
         is spent stops early and is snapped and extracted; no new run starts.

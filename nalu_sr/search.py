@@ -325,15 +325,23 @@ def select_candidate(
 ) -> int:
     """Index of the simplest candidate whose validation loss is near the best.
 
-    A candidate qualifies when its loss is at most ``selection_factor`` times the
-    best loss, or at most ``tol``; among those the lowest complexity wins, then
-    the lower loss.
+    A candidate qualifies when its loss is at most ``selection_factor`` times
+    the best loss and at most ``(selection_factor - 1) * 0.01`` above it, or
+    at most ``tol``; among those the lowest complexity wins, then the lower
+    loss. The additive bound matters for poor fits only: with a best relative
+    loss of 0.6, twice the best would admit a constant (loss about 1).
     """
     best = min(c.validation_loss for c in candidates)
-    threshold = max(best * selection_factor, tol)
+    slack = (selection_factor - 1) * SELECTION_SLACK
+    threshold = max(min(best * selection_factor, best + slack), tol)
     qualified = [
         (c.complexity, c.validation_loss, i)
         for i, c in enumerate(candidates)
         if c.validation_loss <= threshold
     ]
     return min(qualified)[2]
+
+
+#: Relative loss (a share of the target's variance) that each unit of
+#: ``selection_factor - 1`` allows above the best candidate.
+SELECTION_SLACK = 0.01

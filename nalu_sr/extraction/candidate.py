@@ -26,6 +26,14 @@ from nalu_sr.units._snapped import Number
 _SIMPLIFY_CHECK_ROWS = 64
 #: Relative loss growth accepted when a term is pruned or a constant simplified.
 ACCEPTED_LOSS_GROWTH = 1.5
+#: ... but never more than this much added relative loss (a share of the
+#: target's variance), so a poor fit is not pruned down to a constant.
+ACCEPTED_LOSS_INCREASE = 5e-3
+
+
+def loss_limit(loss: float, tol: float) -> float:
+    """Largest validation loss accepted after pruning or simplifying a head."""
+    return max(min(loss * ACCEPTED_LOSS_GROWTH, loss + ACCEPTED_LOSS_INCREASE), tol)
 
 
 @dataclass(frozen=True)
@@ -140,7 +148,7 @@ def _prune_terms(
             H_train, split.y_train, [c for c in head.columns if c != column]
         )
         trial_loss = relative_loss(trial.predict(H_val), split.y_val)
-        if trial_loss <= max(loss * ACCEPTED_LOSS_GROWTH, tol):
+        if trial_loss <= loss_limit(loss, tol):
             head, loss = trial, trial_loss
     return head
 
@@ -159,7 +167,7 @@ def _simplify_constants(
     within ``tol`` is taken.
     """
     loss = relative_loss(head.predict(H_val), y_val)
-    limit = max(loss * ACCEPTED_LOSS_GROWTH, tol)
+    limit = loss_limit(loss, tol)
     loose = loss <= LOOSE_MATCH_MAX_LOSS
     for slot in [*range(len(head.coefficients)), -1]:
         value = float(head.intercept if slot == -1 else head.coefficients[slot])

@@ -61,3 +61,12 @@ def test_noisy_constant_far_from_simple_numbers_stays_a_float():
     coefficient = candidate.expression.coeff(x1)
     assert isinstance(coefficient, sympy.Float)
     assert abs(float(coefficient) - 0.5371) < 1e-3
+
+
+def test_a_poor_linear_fit_is_not_pruned_down_to_a_constant():
+    # y = sin(3 x0) + x1 / 4: a line explains little of it (relative loss
+    # near 0.9), and dropping the x1 term costs less than 1.5x that loss but
+    # more than the 0.005 of added loss that pruning may cost.
+    candidate = _extract(lambda X: np.sin(3 * X[:, 0]) + X[:, 1] / 4, noise=0.0)
+    assert candidate.expression.has(x1)
+    assert 0.5 < candidate.validation_loss < 1.0

@@ -1,0 +1,43 @@
+"""Selection among candidates (nalu_sr.search.select_candidate)."""
+
+import sympy
+
+from nalu_sr.extraction.candidate import Candidate
+from nalu_sr.search import select_candidate
+
+x = sympy.Symbol("x", real=True)
+
+
+def _candidate(complexity: int, loss: float) -> Candidate:
+    return Candidate(
+        expression=x,
+        complexity=complexity,
+        train_loss=loss,
+        validation_loss=loss,
+        architecture="test",
+        width=1,
+        seed=0,
+    )
+
+
+def test_simplest_within_twice_the_best_is_chosen():
+    candidates = [_candidate(9, 1e-4), _candidate(5, 1.9e-4), _candidate(3, 3e-4)]
+    assert select_candidate(candidates, tol=1e-10, selection_factor=2.0) == 1
+
+
+def test_exact_candidates_are_equally_good():
+    candidates = [_candidate(9, 1e-32), _candidate(5, 1e-12), _candidate(3, 1e-9)]
+    assert select_candidate(candidates, tol=1e-10, selection_factor=2.0) == 1
+
+
+def test_a_constant_does_not_win_against_a_poor_but_real_fit():
+    # Twice 0.6 would admit the constant (relative loss 1); the additive bound
+    # of (2 - 1) * 0.01 above the best does not.
+    candidates = [_candidate(7, 0.6), _candidate(1, 1.0), _candidate(5, 0.605)]
+    assert select_candidate(candidates, tol=1e-10, selection_factor=2.0) == 2
+
+
+def test_a_large_factor_also_widens_the_additive_bound():
+    candidates = [_candidate(13, 2.4e-4), _candidate(9, 1.7e-2)]
+    assert select_candidate(candidates, tol=1e-10, selection_factor=100.0) == 1
+    assert select_candidate(candidates, tol=1e-10, selection_factor=2.0) == 0
