@@ -43,10 +43,12 @@ def machine_description() -> str:
 
 def command_line() -> str:
     """The command that started this process, as a user would retype it."""
-    argv = list(sys.argv)
-    if argv and argv[0].endswith("__main__.py"):
-        argv[0] = "-m benchmarks"
-    return "python " + " ".join(shlex.quote(arg) for arg in argv)
+    program, *arguments = sys.argv or [""]
+    if program.endswith("__main__.py"):
+        prefix = "python -m benchmarks"
+    else:
+        prefix = "python " + shlex.quote(program)
+    return " ".join([prefix, *(shlex.quote(arg) for arg in arguments)])
 
 
 def report_header(title: str, command: str | None = None) -> str:
