@@ -104,6 +104,43 @@ def test_recurrent_threshold_is_positive_and_below_random_models():
         assert threshold < random_mse / 1000
 
 
+@pytest.mark.parametrize("op", ["add", "mul", "squared"])
+def test_true_static_weights_beat_the_threshold(small_static, op):
+    config, layout = small_static
+    tests = static_arithmetic.make_test_sets(op, layout, 0, config)
+    network = static_arithmetic.build_network(
+        "nau-nmu", op, config, torch.Generator().manual_seed(0)
+    )
+    selection = torch.from_numpy(layout.selection_weights())
+    if op == "squared":  # a² = a · a: both hidden units select a
+        selection[1] = selection[0]
+    with torch.no_grad():
+        network[0].weight.copy_(selection)
+        network[1].weight.copy_(torch.ones(1, 2))
+    mse = evaluate_mse(network, tests.x_extrapolation, tests.y_extrapolation)
+    threshold = static_threshold(op, layout, tests.x_extrapolation)
+    assert mse < threshold
+
+
+@pytest.mark.parametrize("op", ["add", "mul"])
+def test_true_recurrent_weights_beat_the_threshold(op):
+    config = recurrent.RecurrentConfig(test_length=50, test_size=100)
+    layout = recurrent.task_layout(1, config)
+    tests = recurrent.make_test_sets(op, layout, 1, config)
+    network = recurrent.build_network(
+        "nau-nmu", op, config, torch.Generator().manual_seed(0)
+    )
+    # The cell sees [x_t, h_{t-1}]: subset selection, then the identity.
+    cell = torch.cat(
+        [torch.from_numpy(layout.selection_weights()).float(), torch.eye(2)], dim=1
+    )
+    with torch.no_grad():
+        network[0].unit.weight.copy_(cell)
+        network[1].weight.copy_(torch.ones(1, 2))
+    mse = evaluate_mse(network, tests.x_extrapolation, tests.y_extrapolation)
+    assert mse < recurrent.recurrent_threshold(op, layout, tests.x_extrapolation)
+
+
 def test_normalised_score_is_100_for_the_baseline_itself(small_static):
     config, layout = small_static
     one_init = static_arithmetic.StaticConfig(test_size=500, random_inits=1)
