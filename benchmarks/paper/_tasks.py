@@ -5,7 +5,9 @@ The static and recurrent suites follow the protocol that Madsen & Johansen
 vector ``x``; ``a`` and ``b`` are sums over two overlapping contiguous subsets
 of its entries (and, in the recurrent task, over every time step); the target
 is ``a ∘ b``. Everything here is model-agnostic: a model is any torch module
-mapping inputs to ``(batch, 1)``.
+mapping inputs to ``(batch, 1)``; a suite plugs its models, data and threshold
+into :class:`ArithmeticRunner`, which runs one (op, model, seed) the same way
+for both suites.
 """
 
 from __future__ import annotations
@@ -15,28 +17,19 @@ import itertools
 import math
 import statistics
 import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 import torch
 from torch import nn
 
-from benchmarks._common import (
-    ResultStore,
-    markdown_table,
-    parallel_map,
-    progress,
-    wilson_interval,
-)
 from nalu_sr.training.schedules import linear_ramp
 from nalu_sr.units import ArithmeticUnit
 
 #: Madsen & Johansen's perturbation of the true weights for the success threshold.
 SUCCESS_EPSILON = 1e-5
-#: Scores above this are printed as ">999", as in the NALU paper's table.
-SCORE_CAP = 999.0
 
 
 @dataclass(frozen=True)
@@ -233,6 +226,10 @@ class PenaltySchedule:
 
 #: No regulariser (the paper's models and plain MLPs).
 NO_PENALTY = PenaltySchedule()
+#: Madsen & Johansen's schedules, as fractions of their 5·10⁶ iterations:
+#: NAU → NMU: lambda 10 ramped over 1e6..2e6; NAU → NAU: 0.01 over 5e3..5e4.
+PRODUCT_SCHEDULE = PenaltySchedule(10.0, 0.2, 0.4)
+SUM_SCHEDULE = PenaltySchedule(0.01, 0.001, 0.01)
 
 
 def arithmetic_units(model: nn.Module) -> list[ArithmeticUnit]:
@@ -338,193 +335,218 @@ def normalised_score(mse: float, baseline_mse: float) -> float:
     return 100.0 * mse / baseline_mse
 
 
-def format_score(score: float) -> str:
-    """A normalised score as printed in the tables: one decimal, or ">999"."""
-    if math.isnan(score):
-        return "–"
-    if score > SCORE_CAP:
-        return ">999"
-    return f"{score:.1f}"
+# ---------------------------------------------------------------- one run
+
+#: Streams of randomness of one seed (see :func:`generator_for`): the same test
+#: sets for every model, independent initial, training and baseline draws.
+TEST_STREAM, TRAIN_STREAM, INIT_STREAM, RANDOM_INIT_STREAM = 1, 2, 3, 100
 
 
-def median(values: Sequence[float]) -> float:
-    """Median that tolerates infinities (NaN for an empty list)."""
-    return float(np.median(values)) if len(values) else math.nan
+def generator_for(seed: int, stream: int) -> torch.Generator:
+    """An independent torch generator per (seed, purpose)."""
+    return torch.Generator().manual_seed(1000 * seed + stream)
 
 
-def success_cell(successes: int, total: int) -> str:
-    """``"2/3 (21–94%)"``: successes out of runs and the 95% Wilson interval."""
-    if total == 0:
-        return "–"
-    low, high = wilson_interval(successes, total)
-    return f"{successes}/{total} ({100 * low:.0f}–{100 * high:.0f}%)"
+@dataclass(frozen=True)
+class ArithmeticConfig:
+    """Protocol settings shared by the static and recurrent suites.
+
+    A suite's subclass gives the first three fields their defaults and adds
+    its own fields; the rest are Madsen & Johansen's values.
+    """
+
+    iterations: int
+    input_size: int
+    test_size: int
+    learning_rate: float = 1e-3
+    batch_size: int = 128
+    subset_ratio: float = 0.25
+    overlap_ratio: float = 0.5
+    hidden_size: int = 2
+    random_inits: int = 10
 
 
-def parse_float(text: str) -> float:
-    """A float from a CSV cell ('' and 'nan' give NaN, 'inf' gives inf)."""
-    try:
-        return float(text)
-    except (TypeError, ValueError):
-        return math.nan
+ConfigT = TypeVar("ConfigT", bound=ArithmeticConfig)
 
 
-def parse_csv_list(text: str, allowed: Iterable[str], what: str) -> list[str]:
-    """Split a comma-separated option and check every entry is known."""
-    allowed = list(allowed)
-    items = [item.strip() for item in text.split(",") if item.strip()]
-    unknown = [item for item in items if item not in allowed]
-    if unknown:
-        raise SystemExit(
-            f"unknown {what}: {', '.join(unknown)} (choose from {', '.join(allowed)})"
+@dataclass(frozen=True)
+class ArithmeticTask(Generic[ConfigT]):
+    """One run: an operation, a model and a seed under a configuration."""
+
+    op: str
+    model: str
+    seed: int
+    config: ConfigT
+
+
+def task_layout(seed: int, config: ArithmeticConfig) -> SubsetLayout:
+    """The subset layout of a seed (shared by every model and operation)."""
+    return SubsetLayout.draw(
+        config.input_size,
+        config.subset_ratio,
+        config.overlap_ratio,
+        np.random.default_rng(seed),
+    )
+
+
+@dataclass(frozen=True)
+class TestSets:
+    """Fixed interpolation and extrapolation inputs and targets of one seed."""
+
+    x_interpolation: torch.Tensor
+    y_interpolation: torch.Tensor
+    x_extrapolation: torch.Tensor
+    y_extrapolation: torch.Tensor
+
+    @classmethod
+    def of(
+        cls,
+        op: str,
+        layout: SubsetLayout,
+        x_interpolation: torch.Tensor,
+        x_extrapolation: torch.Tensor,
+    ) -> TestSets:
+        """Test sets for inputs a suite drew, with their exact targets."""
+        return cls(
+            x_interpolation,
+            make_target(op, layout, x_interpolation),
+            x_extrapolation,
+            make_target(op, layout, x_extrapolation),
         )
-    return items
 
-
-# ---------------------------------------------------------------- tables
-
-
-def model_rows(rows: list[dict[str, str]], op: str, model: str) -> list[dict[str, str]]:
-    """The stored runs of one (op, model) cell."""
-    return [row for row in rows if row["op"] == op and row["model"] == model]
-
-
-def median_score(runs: list[dict[str, str]], which: str) -> float:
-    """Median normalised score over runs; ``which`` names the test set."""
-    scores = [
-        normalised_score(
-            parse_float(run[f"{which}_mse"]), parse_float(run[f"baseline_{which}_mse"])
+    def errors(self, network: nn.Module) -> tuple[float, float]:
+        """Interpolation and extrapolation MSE of ``network``."""
+        return (
+            evaluate_mse(network, self.x_interpolation, self.y_interpolation),
+            evaluate_mse(network, self.x_extrapolation, self.y_extrapolation),
         )
-        for run in runs
-    ]
-    return median([s for s in scores if not math.isnan(s)])
 
 
-def score_table(
-    rows: list[dict[str, str]],
-    ops: Sequence[str],
-    models: Sequence[str],
-    labels: dict[str, str],
-    which: str,
-) -> str:
-    """Median normalised score per op (rows) and model (columns)."""
-    table = []
-    for op in ops:
-        cells = [
-            format_score(median_score(model_rows(rows, op, model), which))
-            for model in models
+def task_fields(task: Any, names: Sequence[str]) -> dict[str, Any]:
+    """The named fields of a task: its own (op, model, seed), else its config's."""
+    return {
+        name: getattr(task, name) if hasattr(task, name) else getattr(task.config, name)
+        for name in names
+    }
+
+
+#: ``fit(task, layout, tests)``: a run's result columns (see ``train_network``).
+Fit = Callable[[ArithmeticTask[ConfigT], SubsetLayout, TestSets], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class ArithmeticRunner(Generic[ConfigT]):
+    """What a suite plugs in to run one (op, model, seed) of the arithmetic task.
+
+    Attributes
+    ----------
+    build_network : callable
+        ``build_network(model, op, config, generator)``: a fresh network.
+    draw_batch : callable
+        ``draw_batch(config, generator)``: training inputs (the targets follow
+        from the subset layout).
+    make_test_sets : callable
+        ``make_test_sets(op, layout, seed, config)``: the seed's test sets.
+    threshold : callable
+        ``threshold(op, layout, x_extrapolation)``: the success threshold.
+    row_fields : tuple of str
+        The leading columns of a row, read by :func:`task_fields`.
+    schedules : mapping
+        Regulariser schedule of models other than NAU/NMU (which follows
+        Madsen & Johansen); models not listed are unregularised.
+    fits : mapping
+        Models not trained by :meth:`train_network`, with their own :data:`Fit`.
+    baseline_models : mapping
+        For a model without random initialisation, the model whose untrained
+        networks give its baseline.
+    network_columns : mapping
+        Constant columns appended to every trained network's result.
+    """
+
+    build_network: Callable[[str, str, ConfigT, torch.Generator], nn.Module]
+    draw_batch: Callable[[ConfigT, torch.Generator], torch.Tensor]
+    make_test_sets: Callable[[str, SubsetLayout, int, ConfigT], TestSets]
+    threshold: Callable[[str, SubsetLayout, torch.Tensor], float]
+    row_fields: tuple[str, ...]
+    schedules: Mapping[str, PenaltySchedule] = field(default_factory=dict)
+    fits: Mapping[str, Fit[ConfigT]] = field(default_factory=dict)
+    baseline_models: Mapping[str, str] = field(default_factory=dict)
+    network_columns: Mapping[str, Any] = field(default_factory=dict)
+
+    def penalty_schedule(self, model: str, op: str) -> PenaltySchedule:
+        """The regulariser schedule of ``model`` on ``op``."""
+        if model == "nau-nmu":
+            return SUM_SCHEDULE if op in ADDITIVE_OPERATIONS else PRODUCT_SCHEDULE
+        return self.schedules.get(model, NO_PENALTY)
+
+    def random_baseline(
+        self, model: str, op: str, tests: TestSets, seed: int, config: ConfigT
+    ) -> tuple[float, float]:
+        """Mean interpolation and extrapolation MSE of untrained ``model`` networks."""
+        kind = self.baseline_models.get(model, model)
+        errors = [
+            tests.errors(
+                self.build_network(
+                    kind, op, config, generator_for(seed, RANDOM_INIT_STREAM + k)
+                )
+            )
+            for k in range(config.random_inits)
         ]
-        table.append([OPERATIONS[op].label, *cells])
-    return markdown_table(["Op", *(labels[m] for m in models)], table)
+        return mean_finite(e[0] for e in errors), mean_finite(e[1] for e in errors)
 
-
-def success_table(
-    rows: list[dict[str, str]],
-    ops: Sequence[str],
-    models: Sequence[str],
-    labels: dict[str, str],
-) -> str:
-    """Successes/runs per cell with the rate and its 95% Wilson interval."""
-    table = []
-    for op in ops:
-        cells = []
-        for model in models:
-            runs = model_rows(rows, op, model)
-            successes = sum(run["success"] == "True" for run in runs)
-            cells.append(success_cell(successes, len(runs)))
-        table.append([OPERATIONS[op].label, *cells])
-    return markdown_table(["Op", *(labels[m] for m in models)], table)
-
-
-def select_rows(
-    rows: list[dict[str, str]],
-    ops: Sequence[str],
-    models: Sequence[str],
-    seeds: int,
-    iterations: int,
-) -> list[dict[str, str]]:
-    """The stored rows that belong to the requested configuration."""
-    return [
-        row
-        for row in rows
-        if row["op"] in ops
-        and row["model"] in models
-        and int(row["seed"]) < seeds
-        and int(row["iterations"]) == iterations
-    ]
-
-
-def run_missing(
-    store: ResultStore,
-    tasks: Sequence[Any],
-    function: Callable[[Any], dict[str, Any]],
-    jobs: int,
-    description: str,
-) -> float | None:
-    """Run the tasks whose rows are not stored yet; return the wall time.
-
-    ``function(task)`` returns the task's row; each row is appended as soon
-    as its run ends, so an interrupted suite resumes where it stopped.
-    Returns ``None`` when nothing was left to run.
-    """
-    if not tasks:
-        return None
-    started = time.perf_counter()
-    results = parallel_map(function, tasks, jobs)
-    for row in progress(results, len(tasks), description):
-        store.append(row)
-    return time.perf_counter() - started
-
-
-def findings(
-    rows: list[dict[str, str]],
-    ops: Sequence[str],
-    models: Sequence[str],
-    labels: dict[str, str],
-) -> str:
-    """Bullet points read off this run's rows: successes, and flattering scores.
-
-    A cell "looks solved" when its median extrapolation score is below 1
-    (the NALU paper would print 0.x) although no seed met the success
-    criterion; listing those cells shows how far the two metrics disagree.
-    """
-    won = [row for row in rows if row["success"] == "True"]
-    counts: dict[tuple[str, str], int] = {}
-    for row in won:
-        counts[row["op"], row["model"]] = counts.get((row["op"], row["model"]), 0) + 1
-    if won:
-        listing = ", ".join(
-            f"{labels[model]} on {OPERATIONS[op].label} ({count})"
-            for (op, model), count in sorted(counts.items())
+    def train_network(
+        self, task: ArithmeticTask[ConfigT], layout: SubsetLayout, tests: TestSets
+    ) -> dict[str, Any]:
+        """Train one network on fresh batches and measure it on the test sets."""
+        config = task.config
+        network = self.build_network(
+            task.model, task.op, config, generator_for(task.seed, INIT_STREAM)
         )
-        lines = [
-            f"- {len(won)} of {len(rows)} runs met the success criterion: {listing}."
-        ]
-    else:
-        lines = [f"- None of the {len(rows)} runs met the success criterion."]
-    flattered = [
-        f"{labels[model]} on {OPERATIONS[op].label}"
-        for op in ops
-        for model in models
-        if (op, model) not in counts
-        and median_score(model_rows(rows, op, model), "extrapolation") < 1.0
-    ]
-    if flattered:
-        lines.append(
-            "- Median extrapolation score below 1 but no successful seed: "
-            + ", ".join(flattered)
-            + "."
+
+        def sample(generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+            x = self.draw_batch(config, generator)
+            return x, make_target(task.op, layout, x)
+
+        outcome = train_model(
+            network,
+            sample,
+            config.iterations,
+            config.learning_rate,
+            self.penalty_schedule(task.model, task.op),
+            generator_for(task.seed, TRAIN_STREAM),
         )
-    return "\n".join(lines)
+        interpolation, extrapolation = tests.errors(network)
+        return {
+            "interpolation_mse": interpolation,
+            "extrapolation_mse": extrapolation,
+            "train_loss": outcome.final_loss,
+            "diverged": outcome.diverged,
+            "discreteness_error": discreteness_error(network),
+            **self.network_columns,
+        }
 
+    def run(self, task: ArithmeticTask[ConfigT]) -> dict[str, Any]:
+        """Run one (op, model, seed) and return its CSV row.
 
-def timing_line(rows: list[dict[str, str]], wall_seconds: float | None) -> str:
-    """A bullet with the summed per-run times and, if runs happened now, the wall time.
-
-    A resumed invocation that had nothing left to run has no wall time of its
-    own; the summed per-run seconds still say what the rows cost.
-    """
-    total = sum(parse_float(row["seconds"]) for row in rows)
-    text = f"- Runs in this report: {len(rows)}, {total:.0f} s summed over runs"
-    if wall_seconds is not None:
-        text += f"; wall time of this invocation {wall_seconds:.0f} s"
-    return text + "."
+        Runs in a worker process, hence the thread limit: the benchmark machine
+        has two cores shared by every job.
+        """
+        torch.set_num_threads(1)
+        started = time.perf_counter()
+        layout = task_layout(task.seed, task.config)
+        tests = self.make_test_sets(task.op, layout, task.seed, task.config)
+        fit = self.fits.get(task.model, self.train_network)
+        result = fit(task, layout, tests)
+        baseline_int, baseline_ext = self.random_baseline(
+            task.model, task.op, tests, task.seed, task.config
+        )
+        threshold = self.threshold(task.op, layout, tests.x_extrapolation)
+        return {
+            **task_fields(task, self.row_fields),
+            **result,
+            "baseline_interpolation_mse": baseline_int,
+            "baseline_extrapolation_mse": baseline_ext,
+            "threshold": threshold,
+            "success": result["extrapolation_mse"] < threshold,
+            "seconds": round(time.perf_counter() - started, 2),
+        }

@@ -19,7 +19,7 @@ import statistics
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,19 +27,26 @@ import numpy as np
 import torch
 from torch import nn
 
-from benchmarks._common import (
-    ResultStore,
-    markdown_table,
-    report_header,
-    write_report,
+from benchmarks._common import markdown_table
+from benchmarks.paper._report import Row, parse_float, report_opening
+from benchmarks.paper._suite import (
+    ITERATIONS,
+    LEARNING_RATE,
+    SR_MAX_TIME,
+    add_suite_arguments,
+    publish,
+    resolve_config,
+    run_tasks,
+    seed_count,
+    selected_models,
 )
 from benchmarks.paper._tasks import (
+    INIT_STREAM,
     NO_PENALTY,
+    TRAIN_STREAM,
     build_mlp,
-    parse_csv_list,
-    parse_float,
-    run_missing,
-    timing_line,
+    generator_for,
+    task_fields,
     train_model,
     uniform,
 )
@@ -132,8 +139,7 @@ def build_network(
 def train_network(task: IdentityTask, grid: np.ndarray) -> np.ndarray:
     """Train one network on the identity and return its output on ``grid``."""
     config = task.config
-    generator = torch.Generator().manual_seed(1000 * task.seed + 3)
-    network = build_network(task.model, config, generator)
+    network = build_network(task.model, config, generator_for(task.seed, INIT_STREAM))
 
     def sample(gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         x = uniform((config.batch_size, 1), *config.train_range, gen)
@@ -145,7 +151,7 @@ def train_network(task: IdentityTask, grid: np.ndarray) -> np.ndarray:
         config.iterations,
         config.learning_rate,
         NO_PENALTY,
-        torch.Generator().manual_seed(1000 * task.seed + 2),
+        generator_for(task.seed, TRAIN_STREAM),
     )
     with torch.no_grad():
         inputs = torch.from_numpy(grid).reshape(-1, 1)
@@ -181,9 +187,7 @@ def run_task(task: IdentityTask) -> dict[str, Any]:
     errors = np.where(np.isfinite(errors), errors, np.inf)
     inside = in_training_range(grid, task.config)
     return {
-        "model": task.model,
-        "seed": task.seed,
-        "iterations": task.config.iterations,
+        **task_fields(task, KEY_FIELDS),
         "interpolation_mae": float(np.mean(errors[inside])),
         "extrapolation_mae": float(np.mean(errors[~inside])),
         "seconds": round(time.perf_counter() - started, 2),
@@ -208,7 +212,7 @@ def mean_and_spread(values: list[float]) -> str:
     return text
 
 
-def error_table(rows: list[dict[str, str]], models: list[str]) -> str:
+def error_table(rows: list[Row], models: list[str]) -> str:
     """Interpolation and extrapolation MAE per model, mean ± sd over seeds."""
     table = []
     for model in models:
@@ -227,7 +231,7 @@ def error_table(rows: list[dict[str, str]], models: list[str]) -> str:
     return markdown_table(headers, table)
 
 
-def mean_curves(rows: list[dict[str, str]], models: list[str]) -> dict[str, np.ndarray]:
+def mean_curves(rows: list[Row], models: list[str]) -> dict[str, np.ndarray]:
     """Mean absolute-error curve over seeds, per model with stored runs."""
     curves = {}
     for model in models:
@@ -308,7 +312,7 @@ INTERPRETATION = """\
 
 
 def build_report(
-    rows: list[dict[str, str]],
+    rows: list[Row],
     config: IdentityConfig,
     models: list[str],
     seeds: int,
@@ -330,12 +334,10 @@ def build_report(
         f"- {seeds} seeds per model; MAE = mean absolute error over the grid "
         "points inside / outside the training range, then mean ± sd over seeds.",
     ]
-    setup.append(timing_line(rows, wall_seconds))
     parts = [
-        report_header("NALU paper Figure 1: extrapolating the identity"),
-        "",
-        "## Setup\n",
-        "\n".join(setup),
+        *report_opening(
+            "NALU paper Figure 1: extrapolating the identity", setup, rows, wall_seconds
+        ),
         "\n## Mean absolute error\n",
         error_table(rows, models),
     ]
@@ -349,59 +351,30 @@ def build_report(
 
 # ---------------------------------------------------------------- command line
 
+#: Configuration fields settable on the command line.
+OPTIONS = (ITERATIONS, LEARNING_RATE, SR_MAX_TIME)
+#: The configuration with ``--quick``.
+QUICK = IdentityConfig(iterations=2000, sr_max_time=5.0)
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Suite-specific options."""
-    parser.add_argument("--seeds", type=int, help="seeds per model (10; quick 3)")
-    parser.add_argument(
-        "--iterations", type=int, help="Adam iterations per run (10000; quick 2000)"
+    add_suite_arguments(
+        parser, OPTIONS, IdentityConfig(), QUICK, MODEL_LABELS, seeds_per="model"
     )
-    parser.add_argument("--learning-rate", type=float, help="Adam learning rate (1e-2)")
-    parser.add_argument(
-        "--models", default=",".join(MODEL_LABELS), help="comma-separated"
-    )
-    parser.add_argument(
-        "--sr-max-time", type=float, help="NALURegressor budget, s (10; quick 5)"
-    )
-
-
-def resolve_config(args: argparse.Namespace) -> tuple[IdentityConfig, int]:
-    """The run configuration and seed count from options and ``--quick``."""
-    quick = bool(args.quick)
-    defaults = IdentityConfig()
-    config = replace(
-        defaults,
-        iterations=args.iterations or (2000 if quick else defaults.iterations),
-        learning_rate=args.learning_rate or defaults.learning_rate,
-        sr_max_time=args.sr_max_time or (5.0 if quick else defaults.sr_max_time),
-    )
-    return config, args.seeds or (3 if quick else 10)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the missing (model, seed) pairs, then plot and report."""
-    config, seeds = resolve_config(args)
-    models = parse_csv_list(args.models, MODEL_LABELS, "model")
-    output = Path(args.output)
-    store = ResultStore(output / f"{SUITE}.csv", KEY_FIELDS)
+    config = resolve_config(args, OPTIONS, IdentityConfig(), QUICK)
+    seeds = seed_count(args)
+    models = selected_models(args, MODEL_LABELS)
     tasks = [
         IdentityTask(model, seed, config)
-        for seed in range(seeds)
-        for model in models
-        if not store.is_done(
-            {"model": model, "seed": seed, "iterations": config.iterations}
-        )
+        for seed, model in itertools.product(range(seeds), models)
     ]
-    wall = run_missing(store, tasks, run_task, args.jobs, SUITE)
-    rows = [
-        row
-        for row in store.rows()
-        if row["model"] in models
-        and int(row["seed"]) < seeds
-        and int(row["iterations"]) == config.iterations
-    ]
-    plot = save_plot(mean_curves(rows, models), config, output / f"{SUITE}.png")
-    report = build_report(rows, config, models, seeds, plot, wall)
-    print(report)
-    write_report(output / f"{SUITE}.md", report)
+    rows, wall = run_tasks(args, SUITE, KEY_FIELDS, tasks, run_task)
+    plot_path = Path(args.output) / f"{SUITE}.png"
+    plot = save_plot(mean_curves(rows, models), config, plot_path)
+    publish(args, SUITE, build_report(rows, config, models, seeds, plot, wall))
     return 0

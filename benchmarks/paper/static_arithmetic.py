@@ -15,54 +15,52 @@ intervals, beside both papers' published numbers.
 
 from __future__ import annotations
 
-import argparse
 import math
-import time
 import warnings
-from collections.abc import Callable
-from dataclasses import dataclass, replace
-from pathlib import Path
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
-from benchmarks._common import (
-    ResultStore,
-    markdown_table,
-    report_header,
-    write_report,
+from benchmarks._common import markdown_table
+from benchmarks.paper._report import (
+    ArithmeticReport,
+    Cells,
+    jobs_line,
+    op_table,
+    scoring_line,
+)
+from benchmarks.paper._suite import (
+    ITERATIONS,
+    LEARNING_RATE,
+    RANDOM_INITS,
+    SR_MAX_TIME,
+    ArithmeticCommand,
+    ConfigOption,
 )
 from benchmarks.paper._tasks import (
     ADDITIVE_OPERATIONS,
     OPERATIONS,
     SUCCESS_EPSILON,
+    TEST_STREAM,
+    TRAIN_STREAM,
+    ArithmeticConfig,
+    ArithmeticRunner,
+    ArithmeticTask,
     PenaltySchedule,
     SubsetLayout,
+    TestSets,
     build_mlp,
-    discreteness_error,
-    evaluate_mse,
-    findings,
+    generator_for,
     make_target,
-    mean_finite,
-    median,
-    parse_csv_list,
-    parse_float,
-    run_missing,
-    score_table,
-    select_rows,
     static_threshold,
-    success_table,
-    timing_line,
-    train_model,
     uniform,
 )
 
 DESCRIPTION = "NALU paper Table 1, static half: a∘b of subset sums (Madsen protocol)"
-
-SUITE = "static"
-KEY_FIELDS = ("op", "model", "seed", "iterations")
 
 #: Model name -> column label in the tables.
 MODEL_LABELS: dict[str, str] = {
@@ -105,87 +103,46 @@ MADSEN_SUCCESS: dict[str, dict[str, int]] = {
     "root": {"relu6": 0, "linear": 0, "nac": 0, "nalu": 2, "nau-nmu": 0},
 }
 
-#: Madsen & Johansen's schedules, as fractions of their 5·10⁶ iterations:
-#: NAU → NMU: lambda 10 ramped over 1e6..2e6; NAU → NAU: 0.01 over 5e3..5e4.
-#: The NPU stacks use a small L1 (the NPU paper's beta scale) on the NMU ramp.
-PRODUCT_SCHEDULE = PenaltySchedule(10.0, 0.2, 0.4)
-SUM_SCHEDULE = PenaltySchedule(0.01, 0.001, 0.01)
+#: The NPU stacks use a small L1 (the NPU paper's beta scale) on the NMU ramp;
+#: NAU/NMU follows Madsen & Johansen (see ``_tasks``), the others are unregularised.
 NPU_SCHEDULE = PenaltySchedule(1e-5, 0.2, 0.4)
-NO_PENALTY = PenaltySchedule()
 
 #: Madsen & Johansen's budget, for the report.
 MADSEN_ITERATIONS = 5_000_000
 
 
 @dataclass(frozen=True)
-class StaticConfig:
+class StaticConfig(ArithmeticConfig):
     """Everything that defines a run apart from op, model and seed."""
 
     iterations: int = 50_000
-    learning_rate: float = 1e-3
-    batch_size: int = 128
     input_size: int = 100
-    subset_ratio: float = 0.25
-    overlap_ratio: float = 0.5
-    hidden_size: int = 2
+    test_size: int = 10_000
     interpolation: tuple[float, float] = (1.0, 2.0)
     extrapolation: tuple[float, float] = (2.0, 6.0)
-    test_size: int = 10_000
-    random_inits: int = 10
     sr_rows: int = 1000
     sr_max_time: float = 60.0
 
 
-@dataclass(frozen=True)
-class StaticTask:
-    """One run: an operation, a model and a seed under a configuration."""
-
-    op: str
-    model: str
-    seed: int
-    config: StaticConfig
-
-
-def generator_for(seed: int, stream: int) -> torch.Generator:
-    """An independent torch generator per (seed, purpose)."""
-    return torch.Generator().manual_seed(1000 * seed + stream)
-
-
-# Streams of randomness for one seed: the same test sets for every model.
-_TEST_STREAM, _TRAIN_STREAM, _INIT_STREAM, _RANDOM_INIT_STREAM = 1, 2, 3, 100
-
-
-def task_layout(seed: int, config: StaticConfig) -> SubsetLayout:
-    """The subset layout of a seed (shared by every model and operation)."""
-    return SubsetLayout.draw(
-        config.input_size,
-        config.subset_ratio,
-        config.overlap_ratio,
-        np.random.default_rng(seed),
-    )
-
-
-@dataclass(frozen=True)
-class TestSets:
-    """Fixed interpolation and extrapolation inputs and targets of one seed."""
-
-    x_interpolation: torch.Tensor
-    y_interpolation: torch.Tensor
-    x_extrapolation: torch.Tensor
-    y_extrapolation: torch.Tensor
+#: One run of this suite.
+StaticTask = ArithmeticTask[StaticConfig]
 
 
 def make_test_sets(
     op: str, layout: SubsetLayout, seed: int, config: StaticConfig
 ) -> TestSets:
     """Draw the seed's test inputs in float64 and compute their exact targets."""
-    generator = generator_for(seed, _TEST_STREAM)
+    generator = generator_for(seed, TEST_STREAM)
     shape = (config.test_size, config.input_size)
     x_int = uniform(shape, *config.interpolation, generator, torch.float64)
     x_ext = uniform(shape, *config.extrapolation, generator, torch.float64)
-    return TestSets(
-        x_int, make_target(op, layout, x_int), x_ext, make_target(op, layout, x_ext)
-    )
+    return TestSets.of(op, layout, x_int, x_ext)
+
+
+def draw_batch(config: StaticConfig, generator: torch.Generator) -> torch.Tensor:
+    """A training batch from the interpolation range."""
+    shape = (config.batch_size, config.input_size)
+    return uniform(shape, *config.interpolation, generator)
 
 
 def build_network(
@@ -221,74 +178,6 @@ def build_network(
     )
 
 
-def penalty_schedule(model: str, op: str) -> PenaltySchedule:
-    """The regulariser schedule of ``model`` (none for the paper's models)."""
-    if model == "nau-nmu":
-        return SUM_SCHEDULE if op in ADDITIVE_OPERATIONS else PRODUCT_SCHEDULE
-    if model in ("npu", "realnpu"):
-        return NPU_SCHEDULE
-    return NO_PENALTY
-
-
-def random_baseline(
-    model: str, op: str, tests: TestSets, seed: int, config: StaticConfig
-) -> tuple[float, float]:
-    """Mean interpolation and extrapolation MSE of untrained ``model`` networks.
-
-    ``NALURegressor`` has no random initialisation; it is scored against the
-    ReLU6 MLP's baseline (an untrained MLP outputs nearly a constant).
-    """
-    kind = "relu6" if model == "nalu-sr" else model
-    interpolation, extrapolation = [], []
-    for k in range(config.random_inits):
-        generator = generator_for(seed, _RANDOM_INIT_STREAM + k)
-        network = build_network(kind, op, config, generator)
-        interpolation.append(
-            evaluate_mse(network, tests.x_interpolation, tests.y_interpolation)
-        )
-        extrapolation.append(
-            evaluate_mse(network, tests.x_extrapolation, tests.y_extrapolation)
-        )
-    return mean_finite(interpolation), mean_finite(extrapolation)
-
-
-def train_network(
-    task: StaticTask, layout: SubsetLayout, tests: TestSets
-) -> dict[str, Any]:
-    """Train one network and measure it on the seed's test sets."""
-    config = task.config
-    network = build_network(
-        task.model, task.op, config, generator_for(task.seed, _INIT_STREAM)
-    )
-
-    def sample(generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-        x = uniform(
-            (config.batch_size, config.input_size), *config.interpolation, generator
-        )
-        return x, make_target(task.op, layout, x)
-
-    outcome = train_model(
-        network,
-        sample,
-        config.iterations,
-        config.learning_rate,
-        penalty_schedule(task.model, task.op),
-        generator_for(task.seed, _TRAIN_STREAM),
-    )
-    return {
-        "interpolation_mse": evaluate_mse(
-            network, tests.x_interpolation, tests.y_interpolation
-        ),
-        "extrapolation_mse": evaluate_mse(
-            network, tests.x_extrapolation, tests.y_extrapolation
-        ),
-        "train_loss": outcome.final_loss,
-        "diverged": outcome.diverged,
-        "discreteness_error": discreteness_error(network),
-        "formula": "",
-    }
-
-
 def fit_regressor(
     task: StaticTask, layout: SubsetLayout, tests: TestSets
 ) -> dict[str, Any]:
@@ -296,7 +185,7 @@ def fit_regressor(
     from nalu_sr import NALURegressor
 
     config = task.config
-    generator = generator_for(task.seed, _TRAIN_STREAM)
+    generator = generator_for(task.seed, TRAIN_STREAM)
     x = uniform(
         (config.sr_rows, config.input_size),
         *config.interpolation,
@@ -327,53 +216,40 @@ def fit_regressor(
     }
 
 
-def run_task(task: StaticTask) -> dict[str, Any]:
-    """Run one (op, model, seed) and return its CSV row.
+RUNNER = ArithmeticRunner(
+    build_network=build_network,
+    draw_batch=draw_batch,
+    make_test_sets=make_test_sets,
+    threshold=static_threshold,
+    row_fields=("op", "model", "seed", "iterations", "learning_rate"),
+    schedules={"npu": NPU_SCHEDULE, "realnpu": NPU_SCHEDULE},
+    fits={"nalu-sr": fit_regressor},
+    # NALURegressor has no random initialisation; an untrained MLP outputs
+    # nearly a constant, so its baseline is the ReLU6 MLP's.
+    baseline_models={"nalu-sr": "relu6"},
+    network_columns={"formula": ""},
+)
 
-    Runs in a worker process, hence the thread limit: the benchmark machine
-    has two cores shared by every job.
-    """
-    torch.set_num_threads(1)
-    started = time.perf_counter()
-    layout = task_layout(task.seed, task.config)
-    tests = make_test_sets(task.op, layout, task.seed, task.config)
-    fit = fit_regressor if task.model == "nalu-sr" else train_network
-    result = fit(task, layout, tests)
-    baseline_int, baseline_ext = random_baseline(
-        task.model, task.op, tests, task.seed, task.config
-    )
-    threshold = static_threshold(task.op, layout, tests.x_extrapolation)
-    return {
-        "op": task.op,
-        "model": task.model,
-        "seed": task.seed,
-        "iterations": task.config.iterations,
-        "learning_rate": task.config.learning_rate,
-        **result,
-        "baseline_interpolation_mse": baseline_int,
-        "baseline_extrapolation_mse": baseline_ext,
-        "threshold": threshold,
-        "success": result["extrapolation_mse"] < threshold,
-        "seconds": round(time.perf_counter() - started, 2),
-    }
+
+def run_task(task: StaticTask) -> dict[str, Any]:
+    """Run one (op, model, seed) and return its CSV row."""
+    return RUNNER.run(task)
 
 
 # ---------------------------------------------------------------- report
 
 
-def madsen_table(ops: list[str], models: list[str]) -> str:
+def madsen_table(ops: Sequence[str], models: Sequence[str]) -> str:
     """Madsen & Johansen's published success rates for the models they ran."""
-    table = []
-    for op in ops:
-        cells = []
-        for model in models:
-            published = MADSEN_SUCCESS[op].get(model)
-            cells.append("–" if published is None else f"{published}%")
-        table.append([OPERATIONS[op].label, *cells])
-    return markdown_table(["Op", *(MODEL_LABELS[m] for m in models)], table)
+
+    def cell(op: str, model: str) -> str:
+        published = MADSEN_SUCCESS[op].get(model)
+        return "–" if published is None else f"{published}%"
+
+    return op_table(ops, models, MODEL_LABELS, cell)
 
 
-def paper_table(ops: list[str]) -> str:
+def paper_table(ops: Sequence[str]) -> str:
     """The NALU paper's static Table 1 (unverified transcription)."""
     headers = ["Op"]
     headers += [f"Interp. {MODEL_LABELS[c]}" for c in PAPER_COLUMNS]
@@ -386,62 +262,33 @@ def paper_table(ops: list[str]) -> str:
     return markdown_table(headers, table)
 
 
-def detail_table(rows: list[dict[str, str]], ops: list[str]) -> str:
-    """Per op: the success threshold and the median seconds per run."""
-    table = []
-    for op in ops:
-        runs = [row for row in rows if row["op"] == op]
-        thresholds = [parse_float(r["threshold"]) for r in runs]
-        seconds = [parse_float(r["seconds"]) for r in runs]
-        table.append(
-            [
-                OPERATIONS[op].label,
-                median(thresholds),
-                median(seconds),
-                max(seconds, default=math.nan),
-                len(runs),
-            ]
-        )
-    headers = [
-        "Op",
-        "ε-threshold (extrap. MSE, median over seeds)",
-        "Median s/run",
-        "Runs",
-    ]
-    return markdown_table(headers, table)
-
-
-def setup_lines(config: StaticConfig, seeds: int, jobs: int) -> str:
+def setup_lines(config: StaticConfig, seeds: int, jobs: int) -> list[str]:
     """The protocol as run, in bullet points."""
     lo, hi = config.interpolation
     elo, ehi = config.extrapolation
-    return "\n".join(
-        [
-            f"- Input size {config.input_size}, subset ratio {config.subset_ratio}, "
-            f"overlap ratio {config.overlap_ratio} (of the subset); a new subset "
-            "position per seed, shared by every model and operation.",
-            f"- Training batches of {config.batch_size} drawn afresh from "
-            f"U[{lo:g},{hi:g}]; test sets of {config.test_size} rows from "
-            f"U[{lo:g},{hi:g}] (interpolation) and U[{elo:g},{ehi:g}] (extrapolation).",
-            f"- **{config.iterations:,} Adam iterations** at learning rate "
-            f"{config.learning_rate:g} per run, against Madsen & Johansen's "
-            f"{MADSEN_ITERATIONS:,}; hidden size {config.hidden_size}.",
-            "- Regularisers (ramped over the same fractions of the budget as "
-            "Madsen & Johansen's absolute schedule): NAU → NMU λ=10 over "
-            "20–40%, NAU → NAU λ=0.01 over 0.1–1%, NAU → NPU λ=1e-5 over 20–40%; "
-            "ReLU6, None, NAC and NALU unregularised, as in the papers.",
-            f"- {seeds} seeds per cell; scores are medians over seeds of "
-            f"100 × MSE / mean MSE of {config.random_inits} untrained networks of "
-            "the same kind (NALURegressor: of the ReLU6 MLP).",
-            f"- Success: extrapolation MSE below that of the true solution with "
-            f"every first-layer weight moved ε={SUCCESS_EPSILON:g} towards the wrong "
-            "side (simulated on the same extrapolation test set).",
-            f"- NALURegressor: default settings, {config.sr_rows} training rows, "
-            f"`max_time={config.sr_max_time:g}` s (checked between its training "
-            "runs, so a fit can overrun it).",
-            f"- {jobs} parallel job(s), one torch thread each.",
-        ]
-    )
+    return [
+        f"- Input size {config.input_size}, subset ratio {config.subset_ratio}, "
+        f"overlap ratio {config.overlap_ratio} (of the subset); a new subset "
+        "position per seed, shared by every model and operation.",
+        f"- Training batches of {config.batch_size} drawn afresh from "
+        f"U[{lo:g},{hi:g}]; test sets of {config.test_size} rows from "
+        f"U[{lo:g},{hi:g}] (interpolation) and U[{elo:g},{ehi:g}] (extrapolation).",
+        f"- **{config.iterations:,} Adam iterations** at learning rate "
+        f"{config.learning_rate:g} per run, against Madsen & Johansen's "
+        f"{MADSEN_ITERATIONS:,}; hidden size {config.hidden_size}.",
+        "- Regularisers (ramped over the same fractions of the budget as "
+        "Madsen & Johansen's absolute schedule): NAU → NMU λ=10 over "
+        "20–40%, NAU → NAU λ=0.01 over 0.1–1%, NAU → NPU λ=1e-5 over 20–40%; "
+        "ReLU6, None, NAC and NALU unregularised, as in the papers.",
+        scoring_line(seeds, config.random_inits, " (NALURegressor: of the ReLU6 MLP)"),
+        f"- Success: extrapolation MSE below that of the true solution with "
+        f"every first-layer weight moved ε={SUCCESS_EPSILON:g} towards the wrong "
+        "side (simulated on the same extrapolation test set).",
+        f"- NALURegressor: default settings, {config.sr_rows} training rows, "
+        f"`max_time={config.sr_max_time:g}` s (checked between its training "
+        "runs, so a fit can overrun it).",
+        jobs_line(jobs),
+    ]
 
 
 INTERPRETATION = """\
@@ -472,109 +319,55 @@ INTERPRETATION = """\
 """
 
 
-def build_report(
-    rows: list[dict[str, str]],
-    config: StaticConfig,
-    ops: list[str],
-    models: list[str],
-    seeds: int,
-    jobs: int,
-    wall_seconds: float | None,
-) -> str:
-    """The markdown report: header, setup, our tables, the papers' tables."""
-    parts = [
-        report_header("NALU paper Table 1, static task (Madsen & Johansen protocol)"),
-        "",
-        "## Setup\n",
-        setup_lines(config, seeds, jobs),
+def published_tables(cells: Cells) -> list[tuple[str, str]]:
+    """The papers' tables, as (heading, table) pairs."""
+    return [
+        (
+            "Success rate published by Madsen & Johansen 2020 (100 seeds, "
+            "5·10⁶ iterations; their Linear = None, NAC+ twice = NAC, NAU for + "
+            "and −, NAU → NMU otherwise)",
+            madsen_table(cells.ops, cells.models),
+        ),
+        (
+            "NALU paper Table 1, static task (UNVERIFIED transcription from "
+            "memory, see shared/design/arithmetic_units.md §1.3)",
+            paper_table(cells.ops),
+        ),
     ]
-    parts.append(timing_line(rows, wall_seconds))
-    parts += [
-        "\n## Interpolation error (ours; 100 = untrained network, median over seeds)\n",
-        score_table(rows, ops, models, MODEL_LABELS, "interpolation"),
-        "## Extrapolation error (ours; 100 = untrained network, median over seeds)\n",
-        score_table(rows, ops, models, MODEL_LABELS, "extrapolation"),
-        "## Success rate (ours: successes/seeds and 95% Wilson interval)\n",
-        success_table(rows, ops, models, MODEL_LABELS),
-        "## Success rate published by Madsen & Johansen 2020 (100 seeds, "
-        "5·10⁶ iterations; their Linear = None, NAC+ twice = NAC, NAU for + and −, "
-        "NAU → NMU otherwise)\n",
-        madsen_table(ops, models),
-        "## NALU paper Table 1, static task (UNVERIFIED transcription from memory, "
-        "see shared/design/arithmetic_units.md §1.3)\n",
-        paper_table(ops),
-        "## Thresholds and cost\n",
-        detail_table(rows, ops),
-        "## What this shows\n",
-        "In this run:\n",
-        findings(rows, ops, models, MODEL_LABELS) + "\n",
-        "In general:\n",
-        INTERPRETATION,
-    ]
-    return "\n".join(parts)
+
+
+REPORT = ArithmeticReport(
+    title="NALU paper Table 1, static task (Madsen & Johansen protocol)",
+    setup_lines=setup_lines,
+    published=published_tables,
+    interpretation=INTERPRETATION,
+)
 
 
 # ---------------------------------------------------------------- command line
 
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Suite-specific options."""
-    parser.add_argument("--seeds", type=int, help="seeds per cell (10; quick 3)")
-    parser.add_argument(
-        "--iterations", type=int, help="Adam iterations per run (50000; quick 2000)"
-    )
-    parser.add_argument(
-        "--learning-rate",
-        type=float,
-        help="Adam learning rate (1e-3 as Madsen & Johansen; quick 1e-2)",
-    )
-    parser.add_argument("--ops", default=",".join(OPERATIONS), help="comma-separated")
-    parser.add_argument(
-        "--models", default=",".join(MODEL_LABELS), help="comma-separated"
-    )
-    parser.add_argument("--test-size", type=int, help="rows per test set (10000)")
-    parser.add_argument(
-        "--random-inits", type=int, help="untrained networks per baseline (10; quick 5)"
-    )
-    parser.add_argument(
-        "--sr-max-time", type=float, help="NALURegressor budget, s (60; quick 5)"
-    )
+COMMAND = ArithmeticCommand(
+    name="static",
+    key_fields=("op", "model", "seed", "iterations"),
+    labels=MODEL_LABELS,
+    options=(
+        ITERATIONS,
+        LEARNING_RATE,
+        ConfigOption("test_size", int, "rows per test set"),
+        RANDOM_INITS,
+        SR_MAX_TIME,
+    ),
+    defaults=StaticConfig(),
+    # Madsen & Johansen's learning rate is 1e-3; short runs need a larger one.
+    quick=StaticConfig(
+        iterations=2000, learning_rate=1e-2, random_inits=5, sr_max_time=5.0
+    ),
+    quick_ops=tuple(OPERATIONS),
+    run_task=run_task,
+    report=REPORT,
+)
 
 
-def resolve_config(args: argparse.Namespace) -> tuple[StaticConfig, int]:
-    """The run configuration and seed count from options and ``--quick``."""
-    quick = bool(args.quick)
-    defaults = StaticConfig()
-    config = replace(
-        defaults,
-        iterations=args.iterations or (2000 if quick else defaults.iterations),
-        learning_rate=args.learning_rate or (1e-2 if quick else defaults.learning_rate),
-        test_size=args.test_size or defaults.test_size,
-        random_inits=args.random_inits or (5 if quick else defaults.random_inits),
-        sr_max_time=args.sr_max_time or (5.0 if quick else defaults.sr_max_time),
-    )
-    return config, args.seeds or (3 if quick else 10)
-
-
-def run(args: argparse.Namespace) -> int:
-    """Run the missing cells, then print and write the report."""
-    config, seeds = resolve_config(args)
-    ops = parse_csv_list(args.ops, OPERATIONS, "operation")
-    models = parse_csv_list(args.models, MODEL_LABELS, "model")
-    output = Path(args.output)
-    store = ResultStore(output / f"{SUITE}.csv", KEY_FIELDS)
-    tasks = [
-        StaticTask(op, model, seed, config)
-        for seed in range(seeds)
-        for op in ops
-        for model in models
-        if not store.is_done(
-            {"op": op, "model": model, "seed": seed, "iterations": config.iterations}
-        )
-    ]
-    wall = run_missing(store, tasks, run_task, args.jobs, SUITE)
-    selected = select_rows(store.rows(), ops, models, seeds, config.iterations)
-    report = build_report(selected, config, ops, models, seeds, args.jobs, wall)
-    print(report)
-    write_report(output / f"{SUITE}.md", report)
-    return 0
+#: The suite's interface (see ``benchmarks.__main__``).
+add_arguments = COMMAND.add_arguments
+run = COMMAND.run

@@ -2,6 +2,7 @@
 
 import csv
 import math
+import re
 
 import numpy as np
 import pytest
@@ -9,14 +10,17 @@ import torch
 
 from benchmarks.__main__ import main
 from benchmarks.paper import recurrent, static_arithmetic
+from benchmarks.paper._report import Cells, findings
 from benchmarks.paper._tasks import (
     OPERATIONS,
+    RANDOM_INIT_STREAM,
     SubsetLayout,
     evaluate_mse,
-    findings,
+    generator_for,
     make_target,
     normalised_score,
     static_threshold,
+    task_layout,
     uniform,
 )
 
@@ -71,7 +75,7 @@ def test_layout_rejects_subsets_that_do_not_fit():
 @pytest.fixture(scope="module")
 def small_static():
     config = static_arithmetic.StaticConfig(test_size=500, random_inits=2)
-    layout = static_arithmetic.task_layout(0, config)
+    layout = task_layout(0, config)
     return config, layout
 
 
@@ -79,10 +83,12 @@ def small_static():
 def test_threshold_is_positive_and_below_random_models(small_static, op):
     config, layout = small_static
     tests = static_arithmetic.make_test_sets(op, layout, 0, config)
-    threshold = static_arithmetic.static_threshold(op, layout, tests.x_extrapolation)
+    threshold = static_threshold(op, layout, tests.x_extrapolation)
     assert threshold > 0
     for model in ("relu6", "nau-nmu", "nac"):
-        _, random_mse = static_arithmetic.random_baseline(model, op, tests, 0, config)
+        _, random_mse = static_arithmetic.RUNNER.random_baseline(
+            model, op, tests, 0, config
+        )
         assert threshold < random_mse / 1000
 
 
@@ -95,12 +101,14 @@ def test_exact_solution_beats_threshold(small_static):
 
 def test_recurrent_threshold_is_positive_and_below_random_models():
     config = recurrent.RecurrentConfig(test_length=30, test_size=200, random_inits=2)
-    layout = recurrent.task_layout(0, config)
+    layout = task_layout(0, config)
     for op in ("add", "sub", "mul"):
         tests = recurrent.make_test_sets(op, layout, 0, config)
         threshold = recurrent.recurrent_threshold(op, layout, tests.x_extrapolation)
         assert threshold > 0
-        _, random_mse = recurrent.random_baseline("nau-nmu", op, tests, 0, config)
+        _, random_mse = recurrent.RUNNER.random_baseline(
+            "nau-nmu", op, tests, 0, config
+        )
         assert threshold < random_mse / 1000
 
 
@@ -125,7 +133,7 @@ def test_true_static_weights_beat_the_threshold(small_static, op):
 @pytest.mark.parametrize("op", ["add", "mul"])
 def test_true_recurrent_weights_beat_the_threshold(op):
     config = recurrent.RecurrentConfig(test_length=50, test_size=100)
-    layout = recurrent.task_layout(1, config)
+    layout = task_layout(1, config)
     tests = recurrent.make_test_sets(op, layout, 1, config)
     network = recurrent.build_network(
         "nau-nmu", op, config, torch.Generator().manual_seed(0)
@@ -145,10 +153,12 @@ def test_normalised_score_is_100_for_the_baseline_itself(small_static):
     config, layout = small_static
     one_init = static_arithmetic.StaticConfig(test_size=500, random_inits=1)
     tests = static_arithmetic.make_test_sets("add", layout, 0, one_init)
-    baseline = static_arithmetic.random_baseline("nalu", "add", tests, 0, one_init)
+    baseline = static_arithmetic.RUNNER.random_baseline(
+        "nalu", "add", tests, 0, one_init
+    )
     # The baseline's own network, rebuilt from the same random stream.
     network = static_arithmetic.build_network(
-        "nalu", "add", config, static_arithmetic.generator_for(0, 100)
+        "nalu", "add", config, generator_for(0, RANDOM_INIT_STREAM)
     )
     mse = evaluate_mse(network, tests.x_extrapolation, tests.y_extrapolation)
     assert normalised_score(mse, baseline[1]) == pytest.approx(100.0)
@@ -163,7 +173,7 @@ def test_findings_separate_successes_from_flattering_scores():
         }  # fmt: skip
 
     rows = [row("add", "nac", True, 0.0), row("mul", "nac", False, 1.0)]
-    text = findings(rows, ["add", "mul"], ["nac"], {"nac": "NAC"})
+    text = findings(Cells(rows, ["add", "mul"], ["nac"], {"nac": "NAC"}))
     assert "1 of 2 runs met the success criterion: NAC on a + b (1)" in text
     # Score 100 * 1 / 1000 = 0.1 < 1 without a success: flagged.
     assert "no successful seed: NAC on a × b." in text
@@ -171,50 +181,97 @@ def test_findings_separate_successes_from_flattering_scores():
 
 # ---------------------------------------------------------------- end to end
 
-
-def test_static_suite_writes_results_and_resumes(tmp_path):
-    argv = [
+#: Tiny runs of each suite (without ``--output``).
+SUITE_ARGV = {
+    "static": [
         "run", "static", "--seeds", "1", "--iterations", "5", "--ops", "add,mul",
         "--models", "linear,nau-nmu", "--test-size", "100", "--random-inits", "1",
-        "--output", str(tmp_path),
-    ]  # fmt: skip
-    assert main(argv) == 0
-    rows = _rows(tmp_path / "static.csv")
+    ],
+    "recurrent": [
+        "run", "recurrent", "--seeds", "1", "--iterations", "3", "--ops", "add",
+        "--models", "nac,nau-nmu", "--test-length", "15", "--test-size", "20",
+        "--random-inits", "1",
+    ],
+    "mlp-extrapolation": [
+        "run", "mlp-extrapolation", "--seeds", "1", "--iterations", "20",
+        "--models", "mlp-relu,nac-stack",
+    ],
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def suite_runs(tmp_path_factory):
+    """Run every suite once; suite name -> (output folder, full argv)."""
+    runs = {}
+    for suite, argv in SUITE_ARGV.items():
+        output = tmp_path_factory.mktemp(suite)
+        runs[suite] = (output, [*argv, "--output", str(output)])
+        assert main(runs[suite][1]) == 0
+    return runs
+
+
+def _markdown_tables(report):
+    """The report's tables, each a list of rows (header first) of cell texts."""
+    tables, current = [], []
+    for line in [*report.splitlines(), ""]:
+        if line.startswith("|"):
+            cells = re.split(r"(?<!\\)\|", line.strip())[1:-1]
+            current.append([cell.strip() for cell in cells])
+        elif current:
+            tables.append(current)
+            current = []
+    return tables
+
+
+def test_markdown_tables_splits_cells_and_tables():
+    report = "text\n| a | b |\n| --- | --- |\n| 1 | x \\| y |\n\n| c |\n| --- |\n"
+    assert _markdown_tables(report) == [
+        [["a", "b"], ["---", "---"], ["1", "x \\| y"]],
+        [["c"], ["---"]],
+    ]
+
+
+@pytest.mark.parametrize("suite", list(SUITE_ARGV))
+def test_report_tables_have_a_cell_per_header(suite_runs, suite):
+    output, _ = suite_runs[suite]
+    tables = _markdown_tables((output / f"{suite}.md").read_text())
+    assert tables
+    for header, separator, *rows in tables:
+        assert separator == ["---"] * len(header), header
+        for row in rows:
+            assert len(row) == len(header), (header, row)
+
+
+def test_static_suite_writes_results_and_resumes(suite_runs):
+    output, argv = suite_runs["static"]
+    rows = _rows(output / "static.csv")
     assert {(r["op"], r["model"]) for r in rows} == {
         ("add", "linear"), ("add", "nau-nmu"), ("mul", "linear"), ("mul", "nau-nmu")
     }  # fmt: skip
-    report = (tmp_path / "static.md").read_text()
+    report = (output / "static.md").read_text()
     assert report.startswith("# NALU paper Table 1, static task")
     assert "Success rate" in report and "UNVERIFIED" in report
+    assert "| Max s/run |" in report
     assert main(argv) == 0
-    assert len(_rows(tmp_path / "static.csv")) == 4
+    assert len(_rows(output / "static.csv")) == 4
 
 
-def test_recurrent_suite_writes_results_and_resumes(tmp_path):
-    argv = [
-        "run", "recurrent", "--seeds", "1", "--iterations", "3", "--ops", "add",
-        "--models", "nac,nau-nmu", "--test-length", "15", "--test-size", "20",
-        "--random-inits", "1", "--output", str(tmp_path),
-    ]  # fmt: skip
+def test_recurrent_suite_writes_results_and_resumes(suite_runs):
+    output, argv = suite_runs["recurrent"]
+    assert len(_rows(output / "recurrent.csv")) == 2
+    assert (output / "recurrent.md").read_text().startswith("# NALU paper Table 1")
     assert main(argv) == 0
-    assert len(_rows(tmp_path / "recurrent.csv")) == 2
-    assert (tmp_path / "recurrent.md").read_text().startswith("# NALU paper Table 1")
-    assert main(argv) == 0
-    assert len(_rows(tmp_path / "recurrent.csv")) == 2
+    assert len(_rows(output / "recurrent.csv")) == 2
 
 
-def test_mlp_suite_writes_results_and_resumes(tmp_path):
-    argv = [
-        "run", "mlp-extrapolation", "--seeds", "1", "--iterations", "20",
-        "--models", "mlp-relu,nac-stack", "--output", str(tmp_path),
-    ]  # fmt: skip
-    assert main(argv) == 0
-    rows = _rows(tmp_path / "mlp-extrapolation.csv")
+def test_mlp_suite_writes_results_and_resumes(suite_runs):
+    output, argv = suite_runs["mlp-extrapolation"]
+    rows = _rows(output / "mlp-extrapolation.csv")
     assert len(rows) == 2
     assert all(len(r["abs_errors"].split()) == 401 for r in rows)
-    assert (tmp_path / "mlp-extrapolation.md").read_text().startswith("# NALU paper")
+    assert (output / "mlp-extrapolation.md").read_text().startswith("# NALU paper")
     assert main(argv) == 0
-    assert len(_rows(tmp_path / "mlp-extrapolation.csv")) == 2
+    assert len(_rows(output / "mlp-extrapolation.csv")) == 2
 
 
 def test_mlp_plot_is_written(tmp_path):
