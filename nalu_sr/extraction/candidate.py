@@ -9,7 +9,7 @@ are replaced by simple exact numbers where the validation data allows.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -156,22 +156,43 @@ def _prune_terms(
 def _simplify_constants(
     head: _Head, H_val: np.ndarray, y_val: np.ndarray, tol: float
 ) -> _Head:
-    """Replace each constant by a simple exact number where validation allows.
+    """Replace constants by simple exact numbers where validation allows.
 
-    Looser matches are tried first, because at a looser tolerance
-    :func:`simple_number` returns a simpler number (``1`` rather than
-    ``79/(8*pi**2)`` for ``1.0005``). The bound on the loss is set by the
-    unsimplified head, so successive replacements cannot compound: on noisy
-    data a fitted ``1.0017`` becomes ``1`` when the validation error barely
-    moves, while on exact data only a replacement that keeps the error
-    within ``tol`` is taken.
+    Two passes share one bound on the loss, set by the unsimplified head, so
+    successive replacements cannot compound. The first replaces each constant
+    by 0 or by a simple number within ``1e-6`` of it (exact data). The second,
+    tried only for a head that fits well, matches the remaining floats within
+    1% (noisy data: a fitted ``1.0017`` becomes ``1`` when the validation
+    error barely moves) and is all or nothing: a formula that mixes fitted
+    floats with loosely matched multiples of pi is less readable than either,
+    and a true law under noise has every constant matched.
     """
     loss = relative_loss(head.predict(H_val), y_val)
     limit = loss_limit(loss, tol)
-    loose = loss <= LOOSE_MATCH_MAX_LOSS
+    head, _ = _replace_constants(head, H_val, y_val, limit, _exact_replacements)
+    if loss > LOOSE_MATCH_MAX_LOSS:
+        return head
+    loose, complete = _replace_constants(head, H_val, y_val, limit, _loose_replacements)
+    return loose if complete else head
+
+
+def _replace_constants(
+    head: _Head,
+    H_val: np.ndarray,
+    y_val: np.ndarray,
+    limit: float,
+    replacements: Callable[[float], list[sympy.Expr]],
+) -> tuple[_Head, bool]:
+    """Replace each float constant by its first replacement within ``limit``.
+
+    Returns the new head and whether every float constant was replaced.
+    """
+    complete = True
     for slot in [*range(len(head.coefficients)), -1]:
-        value = float(head.intercept if slot == -1 else head.coefficients[slot])
-        for exact in _simple_replacements(value, loose):
+        value = head.intercept if slot == -1 else head.coefficients[slot]
+        if not isinstance(value, float):
+            continue  # already exact
+        for exact in replacements(value):
             trial = _Head(head.columns, list(head.coefficients), head.intercept)
             if slot == -1:
                 trial.intercept = exact
@@ -180,14 +201,17 @@ def _simplify_constants(
             if relative_loss(trial.predict(H_val), y_val) <= limit:
                 head = trial
                 break
-    return head
+        else:
+            complete = False
+    return head, complete
 
 
 #: Largest relative distance at which a constant may be replaced by a simple
-#: number; the validation loss decides whether the replacement is kept.
+#: number in the second pass; the validation loss decides whether it is kept.
 LOOSE_RTOL = 1e-2
-#: Loose matches are tried only when the head's relative validation error is
-#: at most this (the estimator's threshold for a poor fit).
+#: The second pass runs only when the head's relative validation error is at
+#: most this (the estimator's threshold for a poor fit): the constants of a
+#: wrong structure are compromises, not estimates of simple numbers.
 LOOSE_MATCH_MAX_LOSS = 1e-2
 _SMALL = 12
 _BASES: tuple[sympy.Expr, ...] = (
@@ -201,29 +225,27 @@ _BASES: tuple[sympy.Expr, ...] = (
 )
 
 
-def _simple_replacements(value: float, loose: bool = True) -> list[sympy.Expr]:
-    """Zero, then simple numbers near ``value``, simplest first.
+def _exact_replacements(value: float) -> list[sympy.Expr]:
+    """Zero, then :func:`simple_number`'s match within ``1e-6`` (any numerator)."""
+    exact = simple_number(value)
+    return [sympy.Integer(0)] if exact is None else [sympy.Integer(0), exact]
 
-    First the numbers ``p/q * base`` with ``|p|, q <= 12`` within 1% of
-    ``value``, ordered by simplicity rather than by distance (a looser match
-    is often the intended one under noise: ``3.1439`` is ``pi``, not
-    ``22/7``), then :func:`simple_number`'s match at ``1e-6``, which allows
-    any numerator (``7.9`` is ``79/10`` on exact data). ``loose=False``
-    skips the first group.
+
+def _loose_replacements(value: float) -> list[sympy.Expr]:
+    """Numbers ``p/q * base`` with ``|p|, q <= 12`` within 1%, simplest first.
+
+    Ordered by simplicity rather than by distance: under noise a looser match
+    is often the intended one (``3.1439`` is ``pi``, not ``22/7``).
     """
-    found: list[sympy.Expr] = [sympy.Integer(0)]
     if not math.isfinite(value) or value == 0:
-        return found
-    for base in _BASES if loose else ():
+        return []
+    found: list[sympy.Expr] = []
+    for base in _BASES:
         ratio = Fraction(value / float(base)).limit_denominator(_SMALL)
         close = abs(float(ratio) * float(base) - value) <= LOOSE_RTOL * abs(value)
         if ratio != 0 and abs(ratio.numerator) <= _SMALL and close:
             found.append(sympy.Rational(ratio.numerator, ratio.denominator) * base)
-    found[1:] = sorted(found[1:], key=_simplicity)
-    exact = simple_number(value)
-    if exact is not None and exact not in found:
-        found.append(exact)
-    return found
+    return sorted(found, key=_simplicity)
 
 
 def _simplicity(number: sympy.Expr) -> tuple[int, int, int]:

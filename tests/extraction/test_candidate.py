@@ -70,3 +70,13 @@ def test_a_poor_linear_fit_is_not_pruned_down_to_a_constant():
     candidate = _extract(lambda X: np.sin(3 * X[:, 0]) + X[:, 1] / 4, noise=0.0)
     assert candidate.expression.has(x1)
     assert 0.5 < candidate.validation_loss < 1.0
+
+
+def test_loose_matching_is_all_or_nothing():
+    # 1.00x would match 1 within 1%, but 0.5371 matches no simple number: a
+    # formula mixing a loosely matched 1 with a fitted float is not produced.
+    candidate = _extract(lambda X: X[:, 0] + 0.5371 * X[:, 1], noise=0.01)
+    assert all(
+        isinstance(candidate.expression.coeff(symbol), sympy.Float)
+        for symbol in (x0, x1)
+    )
