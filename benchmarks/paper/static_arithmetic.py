@@ -285,8 +285,7 @@ def setup_lines(config: StaticConfig, seeds: int, jobs: int) -> list[str]:
         f"every first-layer weight moved ε={SUCCESS_EPSILON:g} towards the wrong "
         "side (simulated on the same extrapolation test set).",
         f"- NALURegressor: default settings, {config.sr_rows} training rows, "
-        f"`max_time={config.sr_max_time:g}` s (checked between its training "
-        "runs, so a fit can overrun it).",
+        f"`max_time={config.sr_max_time:g}` s.",
         jobs_line(jobs),
     ]
 
