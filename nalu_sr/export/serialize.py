@@ -156,7 +156,9 @@ def _decode(tree: dict[str, Any], symbols: Mapping[str, sympy.Symbol]) -> sympy.
     function = str(tree.get("function"))
     if function not in ALLOWED_FUNCTIONS:
         raise ModelFileError(f"function {function!r} is not allowed in a model file")
-    return ALLOWED_FUNCTIONS[function](*args)
+    # evaluate=False rebuilds the node exactly as stored: re-evaluating would
+    # turn a factored (2*x0 + 8)/5 into 2*x0/5 + 8/5, a different tree.
+    return ALLOWED_FUNCTIONS[function](*args, evaluate=False)
 
 
 def _digits(text: Any) -> str:

@@ -54,6 +54,17 @@ def test_float_zero_stays_a_float(value):
     assert isinstance(decoded, sympy.Float) and decoded == sympy.Float(value)
 
 
+def test_unevaluated_forms_round_trip_as_stored():
+    """Found through a fitted model: re-evaluating would distribute the 1/5."""
+    expression = sympy.factor_terms(
+        2 * a / 5 - 7 * b * sympy.exp(-1) / 5 + sympy.Rational(8, 5)
+    )
+    assert str(expression) == "(2*a - 7*b*exp(-1) + 8)/5"
+    decoded = tree_to_expression(expression_to_tree(expression), SYMBOLS)
+    assert sympy.srepr(decoded) == sympy.srepr(expression)
+    assert str(decoded) == str(expression)
+
+
 def test_piecewise_round_trip():
     expression = sympy.Piecewise((sympy.sqrt(a), a >= 0), (0, True))
     assert tree_to_expression(expression_to_tree(expression), SYMBOLS) == expression
