@@ -14,6 +14,11 @@ _TRANSCENDENTALS: tuple[tuple[sympy.Expr, float], ...] = (
     (1 / sympy.pi**2, 1 / math.pi**2),
     (sympy.E, math.e),
     (1 / sympy.E, 1 / math.e),
+    (sympy.sqrt(sympy.pi), math.sqrt(math.pi)),
+    (1 / sympy.sqrt(sympy.pi), 1 / math.sqrt(math.pi)),
+    (sympy.sqrt(2 * sympy.pi), math.sqrt(2 * math.pi)),
+    (1 / sympy.sqrt(2 * sympy.pi), 1 / math.sqrt(2 * math.pi)),
+    (sympy.sqrt(2), math.sqrt(2)),
 )
 
 
@@ -24,7 +29,8 @@ def simple_number(
 
     Tried in order of simplicity: integers, rationals ``p/q`` with
     ``q <= max_denominator``, then such rationals times ``pi``, ``1/pi``,
-    ``pi**2``, ``1/pi**2``, ``e`` or ``1/e``.
+    ``pi**2``, ``1/pi**2``, ``e``, ``1/e``, ``sqrt(pi)``, ``1/sqrt(pi)``,
+    ``sqrt(2*pi)``, ``1/sqrt(2*pi)`` or ``sqrt(2)``.
 
     Parameters
     ----------

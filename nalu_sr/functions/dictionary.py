@@ -1,0 +1,327 @@
+"""Candidate terms, and their ranking by least squares next to the terms found.
+
+Every (primitive, argument, scale, factor) choice in a small dictionary is a
+column; each column is scored by the residual it leaves when added to the
+intercept and the terms already chosen. This is the attention over primitives
+evaluated exhaustively on a sample of rows: cheap (a few matrix products), and
+it gives the refinement stage starts that are already near the answer, which a
+random start of a periodic or saturating function seldom is.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+import torch
+
+from nalu_sr.functions.terms import Argument, Term, monomial
+from nalu_sr.primitives import Primitive, PrimitiveSet, resolve_primitives
+
+_PERIODIC_SCALES = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, math.pi / 2, math.pi)
+_MONOTONE_SCALES = (-2.0, -1.0, -0.5, -0.25, 0.25, 0.5, 1.0, 2.0)
+_ODD_SCALES = (0.25, 0.5, 1.0, 2.0, 4.0)
+#: Primitives whose scale is absorbed by the head (``log(a*g) = log a + log g``).
+_SCALE_FREE = frozenset({"log", "sqrt", "inv", "identity", "abs", "square", "cube"})
+_SCALES = {"sin": _PERIODIC_SCALES, "cos": _PERIODIC_SCALES, "tanh": _ODD_SCALES}
+#: Primitives the structure already provides (sums, products, powers).
+_STRUCTURAL = frozenset({"add", "sub", "mul", "div", "neg", "square", "cube"})
+_MAX_INNER = 60.0
+_MAX_VALUE = 1e12
+_MAX_PAIR_FEATURES = 12
+_MAX_PAIR_FACTOR_FEATURES = 6
+
+
+@dataclass(frozen=True)
+class Dictionary:
+    """The choices one ranking scores.
+
+    Attributes
+    ----------
+    primitives : tuple of Primitive
+        Unary primitives the terms apply.
+    arguments : tuple of Argument
+        Arguments ``g``.
+    factors : tuple of tuple of Fraction
+        Exponents of the monomial factors ``P``, the constant factor first.
+    """
+
+    primitives: tuple[Primitive, ...]
+    arguments: tuple[Argument, ...]
+    factors: tuple[tuple[Fraction, ...], ...]
+
+
+def build_dictionary(primitives: PrimitiveSet, X: np.ndarray) -> Dictionary:
+    """Make the dictionary for ``X`` from the unary, non-structural primitives.
+
+    Fractional powers are offered only for inputs positive in every row, so a
+    term's formula and its values agree for every row.
+    """
+    positive = tuple(bool(v) for v in np.all(X > 0, axis=0))
+    unary = tuple(
+        p for p in primitives if p.arity == 1 and p.name not in _STRUCTURAL
+    )
+    if not any(p.name == "identity" for p in unary):
+        # (x0 - x1)*x2 and (x1 - x2)**2 are products and powers of sums
+        unary = (*unary, resolve_primitives(("identity",))[0])
+    return Dictionary(unary, _arguments(positive), _factors(positive))
+
+
+def _redundant(primitive: Primitive, argument: Argument) -> bool:
+    """Whether ``primitive(argument)`` is another dictionary term in disguise.
+
+    ``log(x**2)`` is ``2*log(x)``, ``inv`` and ``identity`` of a monomial are
+    monomial factors: keeping one form keeps formulas simple and the ranking
+    free of ties.
+    """
+    name = primitive.name
+    if argument.exponents is None:
+        return name == "log" and argument.power != 1
+    if name in ("identity", "inv"):
+        return True
+    if name in ("log", "sqrt"):
+        nonzero = [e for e in argument.exponents if e != 0]
+        return nonzero[0] < 0 or any(abs(e) != 1 for e in nonzero)
+    return False
+
+
+def term_complexity(term: Term) -> int:
+    """A rough size of a term, to prefer the simpler of two equal fits."""
+    size = sum(1 for e in term.factor if e != 0)
+    if term.primitive is not None and term.argument is not None:
+        argument = term.argument.exponents or term.argument.weights or ()
+        size += 1 + sum(1 for e in argument if e != 0) + int(term.primitive.complexity)
+    return size
+
+
+def _unit(n: int, i: int, value: Fraction) -> list[Fraction]:
+    row = [Fraction(0)] * n
+    row[i] = value
+    return row
+
+
+def _single_powers(positive: Sequence[bool], powers: Sequence[Fraction]) -> list:
+    n = len(positive)
+    rows = []
+    for i in range(n):
+        for power in powers:
+            if power.denominator == 1 or positive[i]:
+                rows.append(tuple(_unit(n, i, power)))
+    return rows
+
+
+def _pairs(n: int, signs: Sequence[tuple[int, int]]) -> list[tuple[Fraction, ...]]:
+    rows = []
+    for i, j in itertools.combinations(range(n), 2):
+        for a, b in signs:
+            row = [Fraction(0)] * n
+            row[i], row[j] = Fraction(a), Fraction(b)
+            rows.append(tuple(row))
+    return rows
+
+
+def _arguments(positive: Sequence[bool]) -> tuple[Argument, ...]:
+    n = len(positive)
+    half = Fraction(1, 2)
+    monomials = _single_powers(positive, (Fraction(1), Fraction(2), Fraction(-1), half))
+    if n <= _MAX_PAIR_FEATURES:
+        monomials += _pairs(n, ((1, 1), (1, -1), (-1, 1)))
+    arguments = [Argument(exponents=row) for row in monomials]
+    for i, j in itertools.combinations(range(n), 2):
+        for sign in (1, -1):
+            weights = [0] * n
+            weights[i], weights[j] = 1, sign
+            for power in (1, 2):
+                arguments.append(Argument(weights=tuple(weights), power=power))
+    return tuple(arguments)
+
+
+def _factors(positive: Sequence[bool]) -> tuple[tuple[Fraction, ...], ...]:
+    n = len(positive)
+    powers = (Fraction(1), Fraction(-1), Fraction(2), Fraction(-2), Fraction(1, 2))
+    factors = [tuple([Fraction(0)] * n), *_single_powers(positive, powers)]
+    if n <= _MAX_PAIR_FACTOR_FEATURES:
+        factors += _pairs(n, ((1, 1), (1, -1), (-1, 1), (2, -1), (1, -2)))
+    return tuple(factors)
+
+
+def scales_of(primitive: Primitive) -> tuple[float, ...]:
+    """Inner scales tried for ``primitive`` before refinement."""
+    if primitive.name in _SCALE_FREE:
+        return (1.0,)
+    return _SCALES.get(primitive.name, _MONOTONE_SCALES)
+
+
+def _base_terms(
+    dictionary: Dictionary, X: torch.Tensor
+) -> tuple[list[Term], np.ndarray]:
+    """Every ``u(a * g)`` with finite, bounded, non-constant values on ``X``."""
+    terms: list[Term] = []
+    columns: list[torch.Tensor] = []
+    no_factor = dictionary.factors[0]
+    with torch.no_grad():
+        arguments = [argument.values(X) for argument in dictionary.arguments]
+        for primitive in dictionary.primitives:
+            for argument, g in zip(dictionary.arguments, arguments):
+                if _redundant(primitive, argument):
+                    continue
+                for scale in scales_of(primitive):
+                    inner = scale * g
+                    if not bool(torch.all(inner.abs() <= _MAX_INNER)):
+                        continue
+                    value = primitive.exact_forward(inner)
+                    if _usable(value):
+                        terms.append(Term(no_factor, primitive, argument, scale))
+                        columns.append(value)
+    if not columns:
+        return [], np.zeros((X.shape[0], 0))
+    return terms, torch.stack(columns, dim=1).numpy()
+
+
+def _usable(value: torch.Tensor) -> bool:
+    finite = bool(torch.all(torch.isfinite(value)))
+    return finite and float(value.abs().max()) < _MAX_VALUE and float(value.std()) > 0
+
+
+def rank_terms(
+    dictionary: Dictionary,
+    X: torch.Tensor,
+    y: np.ndarray,
+    fixed: np.ndarray,
+    n_best: int,
+    exclude: frozenset[str] = frozenset(),
+) -> list[Term]:
+    """Return the ``n_best`` dictionary terms that best fit ``y`` beside ``fixed``.
+
+    Every term is scored on the first :data:`SCREEN_ROWS` rows; the best
+    :data:`SHORTLIST` per requested term are scored again on all rows.
+
+    Parameters
+    ----------
+    dictionary : Dictionary
+        The choices.
+    X : torch.Tensor
+        Inputs, float64, shape ``(n, n_features)``.
+    y : numpy.ndarray
+        Targets, shape ``(n,)``.
+    fixed : numpy.ndarray
+        Columns of the terms already chosen, shape ``(n, k)``.
+    n_best : int
+        How many terms to return.
+    exclude : frozenset of str
+        :meth:`Term.describe` keys not to return (the terms already chosen).
+
+    Returns
+    -------
+    list of Term
+        Best first; plain monomials and function terms compete, and of two
+        fits that agree to three digits the simpler term comes first.
+    """
+    base_terms, base = _base_terms(dictionary, X)
+    factors = np.stack([monomial(X, f).numpy() for f in dictionary.factors], axis=1)
+    screen = slice(SCREEN_ROWS)
+    scores = _score_table(base[screen], factors[screen], y[screen], fixed[screen])
+    shortlist = _lowest(scores, SHORTLIST * n_best)
+    if not shortlist:
+        return []
+    columns = np.stack([_column(j, k, base, factors) for k, j in shortlist], axis=1)
+    final = _scores(columns, *_residual_basis(y, fixed))
+    entries = []
+    for (k, j), score in zip(shortlist, final, strict=True):
+        if math.isfinite(score):
+            term = _term_at(j - 1, k, base_terms, dictionary)
+            entries.append((_rounded(score), term_complexity(term), k, j, term))
+    entries.sort(key=lambda e: e[:4])
+    chosen: list[Term] = []
+    for *_, term in entries:
+        if len(chosen) >= n_best:
+            break
+        if term.describe() not in exclude:
+            chosen.append(term)
+            exclude = exclude | {term.describe()}
+    return chosen
+
+
+#: Rows every dictionary term is scored on, and shortlisted terms per term asked.
+SCREEN_ROWS = 128
+SHORTLIST = 40
+
+
+def _column(j: int, k: int, base: np.ndarray, factors: np.ndarray) -> np.ndarray:
+    """Entry ``(k, j)`` of the score table: factor ``k`` alone (j=0) or times base."""
+    return factors[:, k] if j == 0 else factors[:, k] * base[:, j - 1]
+
+
+def _residual_basis(
+    y: np.ndarray, fixed: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, float]:
+    basis = _orthonormal_basis(fixed)
+    residual = y - basis @ (basis.T @ y)
+    total = float(np.sum((y - y.mean()) ** 2)) or 1.0
+    return basis, residual, total
+
+
+def _score_table(
+    base: np.ndarray, factors: np.ndarray, y: np.ndarray, fixed: np.ndarray
+) -> np.ndarray:
+    """Scores of shape ``(n_factors, 1 + n_base)``: factor alone, then times base."""
+    basis, residual, total = _residual_basis(y, fixed)
+    table = np.full((factors.shape[1], 1 + base.shape[1]), math.inf)
+    for k in range(factors.shape[1]):
+        factor = factors[:, k : k + 1]
+        if k > 0:  # the constant factor alone is the intercept
+            table[k, 0] = _scores(factor, basis, residual, total)[0]
+        if base.shape[1]:
+            table[k, 1:] = _scores(base * factor, basis, residual, total)
+    return table
+
+
+def _lowest(table: np.ndarray, count: int) -> list[tuple[int, int]]:
+    """Positions of the ``count`` lowest finite entries of ``table``."""
+    flat = table.ravel()
+    count = min(count, int(np.isfinite(flat).sum()))
+    if count == 0:
+        return []
+    order = np.argpartition(flat, count - 1)[:count]
+    order = order[np.argsort(flat[order], kind="stable")]
+    width = table.shape[1]
+    return [(int(i) // width, int(i) % width) for i in order]
+
+
+def _rounded(score: float) -> float:
+    return float(f"{max(score, 1e-12):.3g}")
+
+
+def _term_at(j: int, k: int, base_terms: list[Term], dictionary: Dictionary) -> Term:
+    factor = dictionary.factors[k]
+    if j < 0:
+        return Term(factor)
+    base = base_terms[j]
+    return Term(factor, base.primitive, base.argument, base.scale, base.offset)
+
+
+def _orthonormal_basis(fixed: np.ndarray) -> np.ndarray:
+    """Orthonormal columns spanning the intercept and the finite fixed columns."""
+    design = np.column_stack([np.ones(fixed.shape[0]), fixed])
+    q, r = np.linalg.qr(design)
+    keep = np.abs(np.diag(r)) > 1e-10 * max(1.0, float(np.abs(r).max()))
+    return q[:, keep]
+
+
+def _scores(
+    columns: np.ndarray, basis: np.ndarray, residual: np.ndarray, total: float
+) -> np.ndarray:
+    """Relative residual sum of squares of ``y`` after adding each column."""
+    with np.errstate(all="ignore"):
+        norms = np.linalg.norm(columns, axis=0)
+        unit = columns / np.where(norms > 0, norms, 1.0)
+        projected = unit - basis @ (basis.T @ unit)
+        length = np.sum(projected**2, axis=0)
+        gain = (projected.T @ residual) ** 2 / length
+        score = (float(residual @ residual) - gain) / total
+    valid = np.isfinite(score) & (length > 1e-10) & np.isfinite(norms) & (norms > 0)
+    return np.where(valid, np.maximum(score, 0.0), math.inf)

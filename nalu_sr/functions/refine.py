@@ -1,0 +1,211 @@
+"""Inner constants: refined by least squares under the linear head, then snapped.
+
+The head's coefficients are solved in closed form for every trial of the inner
+constants (variable projection), so Levenberg-Marquardt-style trust-region
+steps move only the few constants inside the primitives.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import sympy
+import torch
+from scipy.optimize import least_squares
+
+from nalu_sr.extraction.candidate import _loose_replacements, loss_limit
+from nalu_sr.extraction.constants import simple_number
+from nalu_sr.functions.terms import Constant, Term, term_matrix
+from nalu_sr.primitives import resolve_primitives
+
+_IDENTITY = resolve_primitives(("identity",))[0]
+
+#: Primitives whose inner scale the head absorbs when the offset is free.
+_OFFSET_ONLY = frozenset({"log", "sqrt", "inv", "abs"})
+_NO_CONSTANTS = frozenset({"identity", "square", "cube"})
+_PENALTY = 1e3
+
+
+def free_slots(term: Term) -> tuple[bool, bool]:
+    """Which of ``(scale, offset)`` are fitted for ``term`` (the others are fixed)."""
+    if term.primitive is None or term.primitive.name in _NO_CONSTANTS:
+        return False, False
+    if term.primitive.name in _OFFSET_ONLY:
+        return False, True
+    if term.primitive.name == "exp":
+        return True, False  # exp(a*g + b) = e**b * exp(a*g): the head has e**b
+    return True, True
+
+
+def head_loss(H: np.ndarray, z: np.ndarray) -> tuple[float, np.ndarray]:
+    """Relative residual of ``z`` on an intercept and ``H``; also the residuals."""
+    design = np.column_stack([np.ones(len(z)), H])
+    if not np.all(np.isfinite(design)):
+        return math.inf, np.full(len(z), np.nan)
+    solution = np.linalg.lstsq(design, z, rcond=None)[0]
+    residual = z - design @ solution
+    total = float(np.sum((z - z.mean()) ** 2)) or 1.0
+    return float(residual @ residual) / total, residual
+
+
+def terms_loss(terms: Sequence[Term], X: torch.Tensor, z: np.ndarray) -> float:
+    """Relative residual of ``z`` on an intercept and the terms' columns."""
+    with np.errstate(all="ignore"):
+        return head_loss(term_matrix(terms, X), z)[0]
+
+
+def _slots(terms: Sequence[Term]) -> list[tuple[int, int]]:
+    """(term, constant) positions that hold fitted floats."""
+    slots = []
+    for t, term in enumerate(terms):
+        for c, free in enumerate(free_slots(term)):
+            if free and not isinstance(term.constants[c], sympy.Expr):
+                slots.append((t, c))
+    return slots
+
+
+def _with_values(
+    terms: Sequence[Term], slots: Sequence[tuple[int, int]], values: Sequence[Constant]
+) -> list[Term]:
+    updated = list(terms)
+    for (t, c), value in zip(slots, values, strict=True):
+        constants = list(updated[t].constants)
+        constants[c] = value
+        updated[t] = updated[t].with_constants(*constants)
+    return updated
+
+
+def refine(
+    terms: Sequence[Term], X: torch.Tensor, z: np.ndarray, max_nfev: int = 80
+) -> tuple[list[Term], float]:
+    """Fit the terms' free inner constants; return the terms and their loss.
+
+    Parameters
+    ----------
+    terms : sequence of Term
+        Terms whose float constants are starting values.
+    X : torch.Tensor
+        Inputs, float64.
+    z : numpy.ndarray
+        Targets.
+    max_nfev : int, default=80
+        Budget of residual evaluations.
+
+    Returns
+    -------
+    tuple of (list of Term, float)
+        The refined terms (the starting ones when refinement did not help)
+        and their relative loss.
+    """
+    start = list(terms)
+    start_loss = terms_loss(start, X, z)
+    slots = _slots(start)
+    if not slots:
+        return start, start_loss
+
+    def residual(theta: np.ndarray) -> np.ndarray:
+        trial = _with_values(start, slots, [float(v) for v in theta])
+        with np.errstate(all="ignore"):
+            loss, r = head_loss(term_matrix(trial, X), z)
+        return r if math.isfinite(loss) else np.full(len(z), _PENALTY)
+
+    theta0 = np.array([float(start[t].constants[c]) for t, c in slots])
+    try:
+        result = least_squares(residual, theta0, method="trf", max_nfev=max_nfev)
+    except (ValueError, np.linalg.LinAlgError):
+        return start, start_loss
+    refined = _with_values(start, slots, [float(v) for v in result.x])
+    loss = terms_loss(refined, X, z)
+    return (refined, loss) if loss < start_loss else (start, start_loss)
+
+
+def snap_constants(
+    terms: Sequence[Term],
+    X: torch.Tensor,
+    z: np.ndarray,
+    tol: float,
+    loose: bool,
+) -> tuple[list[Term], float]:
+    """Replace inner constants by simple exact numbers where the fit allows.
+
+    Each float constant in turn tries zero (offsets), then a simple number
+    within ``1e-6``, then (``loose``) one within 1%; the remaining floats are
+    refitted around it, and it is kept when the loss stays within
+    :func:`~nalu_sr.extraction.candidate.loss_limit` of the unsnapped loss.
+
+    Returns
+    -------
+    tuple of (list of Term, float)
+        The terms and their loss.
+    """
+    current = list(terms)
+    reference = terms_loss(current, X, z)
+    limit = loss_limit(reference, tol)
+    loss = reference
+    for t, c in _slots(current):
+        value = current[t].constants[c]
+        if isinstance(value, sympy.Expr):
+            continue
+        for option in _options(float(value), c == 1, loose):
+            trial = _with_values(current, [(t, c)], [option])
+            trial, trial_loss = refine(trial, X, z, max_nfev=30)
+            if trial_loss <= limit:
+                current, loss = trial, trial_loss
+                break
+    return current, loss
+
+
+def _options(value: float, is_offset: bool, loose: bool) -> list[sympy.Expr]:
+    options: list[sympy.Expr] = [sympy.Integer(0)] if is_offset else []
+    exact = simple_number(value)
+    if exact is not None and exact != 0:
+        options.append(exact)
+    if loose:
+        options.extend(o for o in _loose_replacements(value) if o not in options)
+    return options
+
+
+def simpler_terms(
+    terms: Sequence[Term], X: torch.Tensor, z: np.ndarray, tol: float
+) -> tuple[list[Term], float]:
+    """Drop or flatten terms whose function does no work on these rows.
+
+    A refined term can make its function nearly constant (``sin(1e-7*x + 11/7)``)
+    or nearly linear (``tanh(1e-9*g)/1e-9``); such a term is replaced by its
+    factor alone, by the factor times its argument, or dropped, whichever
+    comes first within :func:`~nalu_sr.extraction.candidate.loss_limit` of
+    the loss of the terms as given.
+    """
+    current = list(terms)
+    limit = loss_limit(terms_loss(current, X, z), tol)
+    index = 0
+    while index < len(current):
+        for alternative in _alternatives(current[index]):
+            trial = [*current[:index], *alternative, *current[index + 1 :]]
+            if terms_loss(trial, X, z) <= limit:
+                current = trial
+                break
+        else:
+            index += 1
+            continue
+        index += len(alternative)
+    return current, terms_loss(current, X, z)
+
+
+def _alternatives(term: Term) -> list[list[Term]]:
+    """Simpler stand-ins for a function term, simplest first."""
+    if term.primitive is None or term.argument is None:
+        return []
+    plain = Term(term.factor)
+    options: list[list[Term]] = [[], [plain]]
+    if term.primitive.name == "identity":
+        return options
+    argument = term.argument
+    if argument.exponents is not None:
+        flattened = tuple(f + e for f, e in zip(term.factor, argument.exponents))
+        options.append([Term(flattened)])
+    else:
+        options.append([Term(term.factor, _IDENTITY, argument)])
+    return options

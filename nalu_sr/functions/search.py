@@ -1,0 +1,238 @@
+"""Beam search over sums of function terms, for each transform of the target."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import sympy
+import torch
+
+from nalu_sr.extraction.candidate import (
+    LOOSE_MATCH_MAX_LOSS,
+    Candidate,
+    Split,
+    _Head,
+    _least_squares,
+    _prune_terms,
+    _simplify_constants,
+    expression_complexity,
+    relative_loss,
+)
+from nalu_sr.extraction.simplify import simplify_checked
+from nalu_sr.functions.dictionary import Dictionary, build_dictionary, rank_terms
+from nalu_sr.functions.refine import refine, simpler_terms, snap_constants
+from nalu_sr.functions.terms import Term, term_matrix
+from nalu_sr.functions.transforms import TargetTransform, target_transforms
+from nalu_sr.primitives import PrimitiveSet
+from nalu_sr.units._snapped import to_sympy_number
+
+_SIMPLIFY_CHECK_ROWS = 64
+
+
+@dataclass(frozen=True)
+class FunctionSearchConfig:
+    """Settings of :func:`search_functions`.
+
+    Attributes
+    ----------
+    primitives : PrimitiveSet
+        Functions the terms may apply (its unary, non-structural members).
+    tol : float
+        Relative loss at or below which a formula is exact; the search stops.
+    max_terms : int, default=3
+        Most terms in a sum.
+    beam_width : int, default=3
+        Partial sums kept at each depth.
+    n_children : int, default=5
+        Ranked terms refined for each kept sum.
+    n_rank_rows, n_refine_rows : int, default=400, 1000
+        Training rows used to rank and to refine.
+    transforms : tuple of str, default=("identity", "inverse", "log", "square")
+        Target transforms searched, in order.
+    """
+
+    primitives: PrimitiveSet
+    tol: float
+    max_terms: int = 3
+    beam_width: int = 3
+    n_children: int = 5
+    n_rank_rows: int = 400
+    n_refine_rows: int = 1000
+    transforms: tuple[str, ...] = ("identity", "inverse", "log", "square")
+
+
+@dataclass(frozen=True)
+class _State:
+    terms: tuple[Term, ...]
+    loss: float
+
+    def key(self) -> tuple[str, ...]:
+        return tuple(sorted(term.describe() for term in self.terms))
+
+
+def search_functions(
+    split: Split,
+    symbols: Sequence[sympy.Symbol],
+    config: FunctionSearchConfig,
+    deadline: float | None = None,
+) -> list[Candidate]:
+    """Search sums of function terms; return one candidate per transform and depth.
+
+    Sums grow one term at a time for every transform of the target together
+    (all one-term sums first, then two-term sums...), so a simple formula
+    under one transform is found before a longer approximation under another.
+
+    Parameters
+    ----------
+    split : Split
+        Training and validation rows.
+    symbols : sequence of sympy.Symbol
+        One symbol per feature.
+    config : FunctionSearchConfig
+        Settings.
+    deadline : float or None, default=None
+        A :func:`time.perf_counter` time after which no new step starts.
+
+    Returns
+    -------
+    list of Candidate
+        Verified formulas; the search ends at the first exact one.
+    """
+    y_all = np.concatenate([split.y_train, split.y_val])
+    dictionary = build_dictionary(config.primitives, split.X_train)
+    beams = [
+        _Beam(split, transform, dictionary, config)
+        for transform in target_transforms(y_all, config.transforms)
+    ]
+    candidates: list[Candidate] = []
+    for _ in range(config.max_terms):
+        for beam in beams:
+            if _past(deadline):
+                return candidates
+            state = beam.grow(deadline)
+            if state is None:
+                continue
+            candidate = _to_candidate(state, beam.transform, split, symbols, config.tol)
+            if candidate is not None:
+                candidates.append(candidate)
+                if candidate.validation_loss <= config.tol:
+                    return candidates
+    return candidates
+
+
+def _past(deadline: float | None) -> bool:
+    return deadline is not None and time.perf_counter() > deadline
+
+
+class _Beam:
+    """Sums of terms for one transform of the target, grown one term at a time."""
+
+    def __init__(
+        self,
+        split: Split,
+        transform: TargetTransform,
+        dictionary: Dictionary,
+        config: FunctionSearchConfig,
+    ) -> None:
+        with np.errstate(all="ignore"):
+            z = transform.forward(split.y_train)
+        X = torch.as_tensor(split.X_train, dtype=torch.float64)
+        self.transform = transform
+        self._dictionary = dictionary
+        self._config = config
+        self._rank = (X[: config.n_rank_rows], z[: config.n_rank_rows])
+        self._refine = (X[: config.n_refine_rows], z[: config.n_refine_rows])
+        self._states = [_State((), math.inf)]
+
+    def grow(self, deadline: float | None) -> _State | None:
+        """Add one term to each kept sum; return the best new sum, if any."""
+        if self._states and self._states[0].loss <= self._config.tol:
+            return None  # already exact
+        children: dict[tuple[str, ...], _State] = {}
+        for state in self._states:
+            if _past(deadline):
+                break
+            for child in self._children(state):
+                known = children.get(child.key())
+                if known is None or child.loss < known.loss:
+                    children[child.key()] = child
+        ranked = sorted(children.values(), key=lambda s: s.loss)
+        self._states = ranked[: self._config.beam_width]
+        return self._states[0] if self._states else None
+
+    def _children(self, state: _State) -> list[_State]:
+        X, z = self._rank
+        X_fit, z_fit = self._refine
+        tol = self._config.tol
+        exclude = frozenset(t.describe() for t in state.terms)
+        fixed = term_matrix(state.terms, X)
+        ranked = rank_terms(
+            self._dictionary, X, z, fixed, self._config.n_children, exclude
+        )
+        children = []
+        for term in ranked:
+            terms, _ = refine([*state.terms, term], X_fit, z_fit)
+            terms, loss = simpler_terms(terms, X_fit, z_fit, tol)
+            if terms:
+                children.append(_State(tuple(terms), loss))
+        return children
+
+
+def _to_candidate(
+    state: _State,
+    transform: TargetTransform,
+    split: Split,
+    symbols: Sequence[sympy.Symbol],
+    tol: float,
+) -> Candidate | None:
+    """Snap a state's constants, refit its head on all rows, verify, emit."""
+    X_train = torch.as_tensor(split.X_train, dtype=torch.float64)
+    X_val = torch.as_tensor(split.X_val, dtype=torch.float64)
+    with np.errstate(all="ignore"):
+        z_train, z_val = transform.forward(split.y_train), transform.forward(split.y_val)
+        terms, _ = snap_constants(
+            state.terms, X_train, z_train, tol, loose=state.loss <= LOOSE_MATCH_MAX_LOSS
+        )
+        H_train, H_val = term_matrix(terms, X_train), term_matrix(terms, X_val)
+    columns = [
+        j
+        for j in range(H_train.shape[1])
+        if np.all(np.isfinite(H_train[:, j])) and np.all(np.isfinite(H_val[:, j]))
+    ]
+    if not np.all(np.isfinite(z_val)):
+        return None
+    z_split = Split(split.X_train, z_train, split.X_val, z_val)
+    head = _least_squares(H_train, z_train, columns)
+    head = _prune_terms(head, H_train, z_split, H_val, tol)
+    head = _simplify_constants(head, H_val, z_val, tol)
+    with np.errstate(all="ignore"):
+        val_loss = relative_loss(transform.inverse(head.predict(H_val)), split.y_val)
+        train_loss = relative_loss(transform.inverse(head.predict(H_train)), split.y_train)
+    if not math.isfinite(val_loss):
+        return None
+    expression = transform.inverse_sympy(_head_expression(head, terms, symbols))
+    expression = simplify_checked(
+        expression, symbols, split.X_val[:_SIMPLIFY_CHECK_ROWS]
+    )
+    return Candidate(
+        expression=expression,
+        complexity=expression_complexity(expression),
+        train_loss=train_loss,
+        validation_loss=val_loss,
+        architecture=f"function/{transform.name}",
+        width=len(head.columns),
+        seed=None,
+    )
+
+
+def _head_expression(
+    head: _Head, terms: Sequence[Term], symbols: Sequence[sympy.Symbol]
+) -> sympy.Expr:
+    total = to_sympy_number(head.intercept)
+    for column, coefficient in zip(head.columns, head.coefficients, strict=True):
+        total = total + to_sympy_number(coefficient) * terms[column].to_sympy(symbols)
+    return total

@@ -1,0 +1,97 @@
+"""Invertible transforms of the target: a second level of nesting for free.
+
+``y = 1/(exp(x0/x1) - 1)`` is a sum of terms after ``1/y``; ``sqrt(x0**2 +
+x1**2)`` after ``y**2``; ``x0*exp(-x1/x2)`` after ``log y``. Searching the
+transformed target and inverting the formula finds such laws with the same
+one-level terms (the trick of AI Feynman, Udrescu & Tegmark 2020).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import sympy
+
+#: Smallest ``|y|`` relative to the largest for which ``1/y`` is searched.
+_INVERSE_MIN_RATIO = 1e-3
+
+
+@dataclass(frozen=True)
+class TargetTransform:
+    """A transform ``z = forward(y)`` with its numeric and symbolic inverses.
+
+    Attributes
+    ----------
+    name : str
+        ``"identity"``, ``"inverse"``, ``"log"`` or ``"square"``.
+    forward, inverse : callable
+        ``numpy.ndarray -> numpy.ndarray``.
+    inverse_sympy : callable
+        ``sympy.Expr -> sympy.Expr``: the formula for ``y`` from one for ``z``.
+    """
+
+    name: str
+    forward: Callable[[np.ndarray], np.ndarray]
+    inverse: Callable[[np.ndarray], np.ndarray]
+    inverse_sympy: Callable[[sympy.Expr], sympy.Expr]
+
+
+def _same_sign(y: np.ndarray) -> float | None:
+    if np.all(y > 0):
+        return 1.0
+    if np.all(y < 0):
+        return -1.0
+    return None
+
+
+def target_transforms(y: np.ndarray, names: tuple[str, ...]) -> list[TargetTransform]:
+    """The transforms among ``names`` that are defined on every value of ``y``.
+
+    ``log`` and ``square`` need targets of one sign (the sign is kept as a
+    factor); ``inverse`` needs targets bounded away from zero.
+    """
+    sign = _same_sign(y)
+    magnitude = np.abs(y)
+    found = []
+    for name in names:
+        if name == "identity":
+            found.append(_identity())
+        elif name == "inverse" and magnitude.min() > _INVERSE_MIN_RATIO * magnitude.max():
+            found.append(_inverse())
+        elif name == "log" and sign is not None:
+            found.append(_log(sign))
+        elif name == "square" and sign is not None:
+            found.append(_square(sign))
+    return found
+
+
+def _identity() -> TargetTransform:
+    return TargetTransform("identity", lambda y: y, lambda z: z, lambda e: e)
+
+
+def _inverse() -> TargetTransform:
+    return TargetTransform(
+        "inverse", lambda y: 1.0 / y, lambda z: 1.0 / z, lambda e: 1 / e
+    )
+
+
+def _log(sign: float) -> TargetTransform:
+    s = int(sign)
+    return TargetTransform(
+        "log",
+        lambda y: np.log(sign * y),
+        lambda z: sign * np.exp(z),
+        lambda e: s * sympy.exp(e),
+    )
+
+
+def _square(sign: float) -> TargetTransform:
+    s = int(sign)
+    return TargetTransform(
+        "square",
+        lambda y: y**2,
+        lambda z: sign * np.sqrt(z),
+        lambda e: s * sympy.sqrt(e),
+    )
