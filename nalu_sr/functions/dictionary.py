@@ -19,6 +19,9 @@ from fractions import Fraction
 import numpy as np
 import torch
 
+import sympy
+
+from nalu_sr.functions.refine import free_slots
 from nalu_sr.functions.terms import Argument, Term, monomial
 from nalu_sr.primitives import Primitive, PrimitiveSet, resolve_primitives
 
@@ -53,6 +56,19 @@ class Dictionary:
     primitives: tuple[Primitive, ...]
     arguments: tuple[Argument, ...]
     factors: tuple[tuple[Fraction, ...], ...]
+
+
+def restricted(dictionary: Dictionary, feature: int) -> Dictionary:
+    """The part of ``dictionary`` whose terms depend on ``feature`` alone."""
+
+    def alone(exponents: Sequence[object]) -> bool:
+        return all(e == 0 for i, e in enumerate(exponents) if i != feature)
+
+    arguments = tuple(
+        a for a in dictionary.arguments if alone(a.exponents or a.weights or ())
+    )
+    factors = tuple(f for f in dictionary.factors if alone(f))
+    return Dictionary(dictionary.primitives, arguments, factors)
 
 
 def build_dictionary(primitives: PrimitiveSet, X: np.ndarray) -> Dictionary:
@@ -175,7 +191,10 @@ def _base_terms(
                         continue
                     value = primitive.exact_forward(inner)
                     if _usable(value):
-                        terms.append(Term(no_factor, primitive, argument, scale))
+                        start = scale if free_slots(primitive)[0] else sympy.Integer(1)
+                        offset = 0.0 if free_slots(primitive)[1] else sympy.Integer(0)
+                        term = Term(no_factor, primitive, argument, start, offset)
+                        terms.append(term)
                         columns.append(value)
     if not columns:
         return [], np.zeros((X.shape[0], 0))

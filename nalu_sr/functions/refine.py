@@ -18,7 +18,7 @@ from scipy.optimize import least_squares
 from nalu_sr.extraction.candidate import _loose_replacements, loss_limit
 from nalu_sr.extraction.constants import simple_number
 from nalu_sr.functions.terms import Constant, Term, term_matrix
-from nalu_sr.primitives import resolve_primitives
+from nalu_sr.primitives import Primitive, resolve_primitives
 
 _IDENTITY = resolve_primitives(("identity",))[0]
 
@@ -28,13 +28,16 @@ _NO_CONSTANTS = frozenset({"identity", "square", "cube"})
 _PENALTY = 1e3
 
 
-def free_slots(term: Term) -> tuple[bool, bool]:
-    """Which of ``(scale, offset)`` are fitted for ``term`` (the others are fixed)."""
-    if term.primitive is None or term.primitive.name in _NO_CONSTANTS:
+def free_slots(primitive: Primitive | None) -> tuple[bool, bool]:
+    """Which of ``(scale, offset)`` are fitted inside ``primitive``.
+
+    The others are fixed at 1 and 0 because the head absorbs them.
+    """
+    if primitive is None or primitive.name in _NO_CONSTANTS:
         return False, False
-    if term.primitive.name in _OFFSET_ONLY:
+    if primitive.name in _OFFSET_ONLY:
         return False, True
-    if term.primitive.name == "exp":
+    if primitive.name == "exp":
         return True, False  # exp(a*g + b) = e**b * exp(a*g): the head has e**b
     return True, True
 
@@ -60,7 +63,7 @@ def _slots(terms: Sequence[Term]) -> list[tuple[int, int]]:
     """(term, constant) positions that hold fitted floats."""
     slots = []
     for t, term in enumerate(terms):
-        for c, free in enumerate(free_slots(term)):
+        for c, free in enumerate(free_slots(term.primitive)):
             if free and not isinstance(term.constants[c], sympy.Expr):
                 slots.append((t, c))
     return slots
@@ -165,6 +168,43 @@ def _options(value: float, is_offset: bool, loose: bool) -> list[sympy.Expr]:
     if loose:
         options.extend(o for o in _loose_replacements(value) if o not in options)
     return options
+
+
+#: Smallest span of a primitive's argument over the rows: below it the
+#: primitive acts as its own Taylor polynomial and the term is not identifiable.
+MIN_ARGUMENT_SPAN = 0.1
+#: The same, relative to the argument's size, for log, sqrt and inv.
+MIN_RELATIVE_SPAN = 0.05
+
+
+def degenerate(term: Term, X: torch.Tensor) -> bool:
+    """Whether a refined term's primitive sees too narrow a range of arguments."""
+    if term.primitive is None or term.primitive.name in _NO_CONSTANTS:
+        return False
+    with torch.no_grad():
+        inner = term.inner(X)
+    span = float(inner.max() - inner.min())
+    if term.primitive.name in _OFFSET_ONLY:
+        size = float(inner.abs().max())
+        return not span > MIN_RELATIVE_SPAN * size
+    return not span > MIN_ARGUMENT_SPAN
+
+
+def cancellation(terms: Sequence[Term], X: torch.Tensor, z: np.ndarray) -> float:
+    """Largest term contribution (coefficient times spread) over the spread of ``z``.
+
+    A sum whose terms are thousands of times larger than the target fits only
+    by cancellation: a series expansion of something else, not a law.
+    """
+    with np.errstate(all="ignore"):
+        H = term_matrix(terms, X)
+        design = np.column_stack([np.ones(len(z)), H])
+        if not np.all(np.isfinite(design)):
+            return math.inf
+        solution = np.linalg.lstsq(design, z, rcond=None)[0]
+        contributions = np.abs(solution[1:]) * H.std(axis=0)
+    spread = float(z.std()) or 1.0
+    return float(contributions.max(initial=0.0)) / spread
 
 
 def simpler_terms(

@@ -23,14 +23,29 @@ from nalu_sr.extraction.candidate import (
     relative_loss,
 )
 from nalu_sr.extraction.simplify import simplify_checked
-from nalu_sr.functions.dictionary import Dictionary, build_dictionary, rank_terms
-from nalu_sr.functions.refine import refine, simpler_terms, snap_constants
+from nalu_sr.functions.dictionary import (
+    Dictionary,
+    build_dictionary,
+    rank_terms,
+    restricted,
+)
+from nalu_sr.functions.refine import (
+    cancellation,
+    degenerate,
+    refine,
+    simpler_terms,
+    snap_constants,
+)
 from nalu_sr.functions.terms import Term, term_matrix
 from nalu_sr.functions.transforms import TargetTransform, target_transforms
 from nalu_sr.primitives import PrimitiveSet
 from nalu_sr.units._snapped import to_sympy_number
 
 _SIMPLIFY_CHECK_ROWS = 64
+#: Sums whose terms exceed the target's spread by more than this are dropped.
+MAX_CANCELLATION = 1e3
+_BACKFIT_SWEEPS = 2
+_MAX_ADDITIVE_FEATURES = 6
 
 
 @dataclass(frozen=True)
@@ -147,6 +162,7 @@ class _Beam:
         self._rank = (X[: config.n_rank_rows], z[: config.n_rank_rows])
         self._refine = (X[: config.n_refine_rows], z[: config.n_refine_rows])
         self._states = [_State((), math.inf)]
+        self._additive = 1 < X.shape[1] <= _MAX_ADDITIVE_FEATURES
 
     def grow(self, deadline: float | None) -> _State | None:
         """Add one term to each kept sum; return the best new sum, if any."""
@@ -176,10 +192,51 @@ class _Beam:
         children = []
         for term in ranked:
             terms, _ = refine([*state.terms, term], X_fit, z_fit)
-            terms, loss = simpler_terms(terms, X_fit, z_fit, tol)
-            if terms:
-                children.append(_State(tuple(terms), loss))
+            child = self._checked(terms)
+            if child is not None:
+                children.append(child)
+        if not state.terms and self._additive:
+            child = self._checked(self._additive_start())
+            if child is not None:
+                children.append(child)
         return children
+
+    def _checked(self, terms: Sequence[Term]) -> _State | None:
+        """Simplify refined terms; ``None`` when they fit only by a numerical trick."""
+        X, z = self._refine
+        terms, loss = simpler_terms(terms, X, z, self._config.tol)
+        if not terms or any(degenerate(t, X) for t in terms):
+            return None
+        if cancellation(terms, X, z) > MAX_CANCELLATION:
+            return None
+        return _State(tuple(terms), loss)
+
+    def _additive_start(self) -> list[Term]:
+        """One term per input, by backfitting: ``g0(x0) + g1(x1) + ...``.
+
+        Greedy growth misses additive laws whose parts are alike in size
+        (``sin(x0) + cos(x1)``): a single term mixing both inputs explains
+        more than either part. Each sweep refits each input's term to what
+        the other inputs' terms leave.
+        """
+        X, z = self._rank
+        X_fit, z_fit = self._refine
+        n_features = X.shape[1]
+        chosen: dict[int, Term] = {}
+        for _ in range(_BACKFIT_SWEEPS):
+            for feature in range(n_features):
+                others = [t for i, t in sorted(chosen.items()) if i != feature]
+                ranked = rank_terms(
+                    restricted(self._dictionary, feature),
+                    X,
+                    z,
+                    term_matrix(others, X),
+                    1,
+                )
+                if ranked:
+                    terms, _ = refine([*others, ranked[0]], X_fit, z_fit)
+                    chosen[feature] = terms[-1]
+        return [chosen[i] for i in sorted(chosen)]
 
 
 def _to_candidate(

@@ -73,8 +73,8 @@ class Term:
     factor: tuple[Fraction, ...]
     primitive: Primitive | None = None
     argument: Argument | None = None
-    scale: Constant = 1.0
-    offset: Constant = 0.0
+    scale: Constant = sympy.Integer(1)
+    offset: Constant = sympy.Integer(0)
 
     @property
     def constants(self) -> tuple[Constant, Constant]:
