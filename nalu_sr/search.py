@@ -19,6 +19,7 @@ import torch
 
 from nalu_sr.architectures import ARCHITECTURES, data_driven_init_
 from nalu_sr.extraction.candidate import Candidate, Split, extract_candidate
+from nalu_sr.functions import FunctionSearchConfig, search_functions
 from nalu_sr.model import StackedModel
 from nalu_sr.primitives import PrimitiveSet
 from nalu_sr.training.varpro import BodyTrainConfig, train_body
@@ -110,6 +111,8 @@ def plan_search(
     """
     keyed = []
     for order, name in enumerate(config.architectures):
+        if name == FUNCTIONS:
+            continue  # searched after the trained bodies, see run_search
         widths = config.widths or ARCHITECTURES[name].default_widths
         for width in widths:
             for restart in range(config.n_restarts):
@@ -214,10 +217,65 @@ def run_search(
                 candidate = _keep(outcome, best, entry, body, history, context)
             if callback is not None:
                 callback(_event(outcome, entry, candidate, diverged, len(queue)))
+        if FUNCTIONS in config.architectures and not _should_stop(
+            outcome, config, started
+        ):
+            _search_functions(outcome, context, deadline)
     except KeyboardInterrupt:
         # Ctrl-C ends the search, not the fit: the candidates so far are kept.
         outcome.interrupted = True
     return outcome
+
+
+#: Name of the function-term family in ``architectures`` (see nalu_sr.functions).
+FUNCTIONS = "functions"
+
+
+def _search_functions(
+    outcome: SearchOutcome, context: _Context, deadline: float | None
+) -> None:
+    """Search sums of function terms in rounds of growing width.
+
+    Without a deadline one round runs (the documented stopping rule); with
+    one, wider rounds follow until a formula is exact, time is up, or the
+    widest round has run.
+    """
+    config = context.config
+    rounds = FUNCTION_ROUNDS if deadline is not None else FUNCTION_ROUNDS[:1]
+    for width in rounds:
+        settings = FunctionSearchConfig(
+            config.primitives,
+            tol=config.tol,
+            max_terms=width.max_terms,
+            beam_width=width.beam_width,
+            n_children=width.n_children,
+        )
+        for candidate in search_functions(
+            context.split, context.symbols, settings, deadline
+        ):
+            _add(outcome, candidate, None, [])
+        exact = any(c.validation_loss <= config.tol for c in outcome.candidates)
+        if exact or (deadline is not None and time.perf_counter() > deadline):
+            return
+
+
+@dataclass(frozen=True)
+class FunctionRound:
+    """How wide one round of the function search is (see FUNCTION_ROUNDS)."""
+
+    max_terms: int
+    beam_width: int
+    n_children: int
+
+
+#: Rounds of the function search: the first always runs, the wider ones only
+#: while ``max_time`` leaves time.
+FUNCTION_ROUNDS: tuple[FunctionRound, ...] = (
+    FunctionRound(3, 3, 5),
+    FunctionRound(3, 6, 10),
+    FunctionRound(4, 10, 16),
+    FunctionRound(4, 16, 24),
+)
 
 
 @dataclass(frozen=True)
