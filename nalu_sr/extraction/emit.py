@@ -19,7 +19,7 @@ import sympy
 
 from nalu_sr.extraction.graph import Node, output_nodes
 from nalu_sr.units import LinearCombination, ProductOutput
-from nalu_sr.units._snapped import evaluate_primitive
+from nalu_sr.units.snapped import evaluate_primitive
 
 T = TypeVar("T")
 

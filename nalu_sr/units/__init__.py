@@ -9,7 +9,7 @@ the unit's discrete meaning. Units work on their own in any network.
 from types import MappingProxyType
 
 from nalu_sr.units._base import ArithmeticUnit
-from nalu_sr.units._snapped import (
+from nalu_sr.units.snapped import (
     LinearCombination,
     LinearOutput,
     PrimitiveOutput,

@@ -8,7 +8,7 @@ from fractions import Fraction
 import torch
 from torch import nn
 
-from nalu_sr.units._snapped import LinearCombination, LinearOutput, SnappedUnit
+from nalu_sr.units.snapped import LinearCombination, LinearOutput, SnappedUnit
 
 
 class ArithmeticUnit(nn.Module, ABC):

@@ -13,7 +13,7 @@ from torch import nn
 from nalu_sr.primitives import ARITHMETIC_PRIMITIVES, Primitive, resolve_primitives
 from nalu_sr.units import functional as F
 from nalu_sr.units._base import ArithmeticUnit, fractions_of, max_distance
-from nalu_sr.units._snapped import (
+from nalu_sr.units.snapped import (
     LinearCombination,
     Number,
     PrimitiveOutput,
