@@ -4,7 +4,7 @@ Every unit's :meth:`~nalu_sr.units.ArithmeticUnit.snap` returns a
 :class:`SnappedUnit`: one record per output saying which operation it computes
 on which inputs with which exact weights. The records are the contract between
 the units and the extraction stage: they hold no tensors, so extraction can
-read them (to build a graph, or a SymPy expression) without torch or autograd.
+read them (to build a graph, or a SymPy expression) without autograd.
 Each record gives the symbolic (:meth:`~SnappedUnit.to_sympy`) and numeric
 (:meth:`~SnappedUnit.evaluate`) meaning of one unit; composing records into a
 model's formula is :func:`nalu_sr.model.compose_sympy`.
@@ -20,6 +20,7 @@ from typing import TypeAlias
 
 import numpy as np
 import sympy
+import torch
 
 from nalu_sr.primitives import Primitive
 
@@ -102,10 +103,6 @@ def evaluate_primitive(
     numpy.ndarray
         The exact values, possibly non-finite off the primitive's domain.
     """
-    # Imported here so that reading records needs no torch until a primitive
-    # is evaluated.
-    import torch
-
     tensors = [torch.from_numpy(np.asarray(a, dtype=np.float64)) for a in arguments]
     with torch.no_grad():
         return primitive.exact_forward(*tensors).numpy()
