@@ -9,6 +9,8 @@ import sympy
 import torch
 from torch import nn
 
+from nalu_sr.extraction.emit import emit
+from nalu_sr.extraction.graph import build_graph
 from nalu_sr.units import ArithmeticUnit, SnappedUnit
 
 
@@ -126,6 +128,11 @@ def compose_sympy(
 ) -> list[sympy.Expr]:
     """Compose snapped units into one SymPy expression per model output.
 
+    A convenience over the extraction route: the records become an expression
+    graph (:func:`~nalu_sr.extraction.build_graph`) that
+    :func:`~nalu_sr.extraction.emit` reads off, so this function and the
+    estimator's extraction give the same expressions.
+
     Parameters
     ----------
     records : sequence of SnappedUnit
@@ -136,9 +143,24 @@ def compose_sympy(
     Returns
     -------
     list of sympy.Expr
-        One expression per output of the last unit.
+        One expression per output of the last unit; ``inputs`` themselves
+        when there are no records.
+
+    Raises
+    ------
+    ValueError
+        If a unit's ``in_features`` does not match the number of values it
+        reads.
+
+    Examples
+    --------
+    >>> from fractions import Fraction
+    >>> import sympy
+    >>> from nalu_sr.units import ProductOutput, SnappedUnit
+    >>> square = SnappedUnit("nmu", 1, (ProductOutput((Fraction(2),)),), 0.0)
+    >>> compose_sympy([square, square], sympy.symbols("x0:1"))
+    [x0**4]
     """
-    expressions = list(inputs)
-    for record in records:
-        expressions = record.to_sympy(expressions)
-    return expressions
+    if not records:
+        return list(inputs)
+    return emit(build_graph(records, len(inputs)), inputs)

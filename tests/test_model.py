@@ -1,8 +1,14 @@
+from fractions import Fraction
+
 import pytest
 import sympy
 import torch
 
 from nalu_sr import NALU, NAU, NMU, RealNPU, StackedModel, compose_sympy
+from nalu_sr.extraction import build_graph, emit, prune
+from nalu_sr.units import ProductOutput, SnappedUnit
+
+ONE = Fraction(1)
 
 
 def test_stack_checks_sizes():
@@ -76,3 +82,35 @@ def test_reset_parameters_is_deterministic():
     assert all(
         torch.equal(a, b) for a, b in zip(first, model.parameters(), strict=False)
     )
+
+
+def test_compose_sympy_is_the_extraction_route():
+    """compose_sympy reads the same graph the estimator's extraction reads."""
+    model = StackedModel([NAU(3, 2), NMU(2, 1)])
+    with torch.no_grad():
+        model.units[0].weight.copy_(torch.tensor([[1.0, -1.0, 0.0], [0.0, 1.0, 1.0]]))
+        model.units[1].weight.fill_(1.0)
+    records = model.snap()
+    x0, x1, x2 = symbols = sympy.symbols("x0:3")
+    expected = emit(prune(build_graph(records, 3)), symbols)
+    assert expected == [(x0 - x1) * (x1 + x2)]
+    assert compose_sympy(records, symbols) == expected
+
+
+def test_compose_sympy_accepts_expressions_as_inputs():
+    a, b = sympy.symbols("a b")
+    product = SnappedUnit("nmu", 2, (ProductOutput((ONE, ONE)),), 0.0)
+    assert compose_sympy([product], [a + 1, b]) == [b * (a + 1)]
+
+
+def test_compose_sympy_of_no_records_returns_the_inputs():
+    a, b = sympy.symbols("a b")
+    assert compose_sympy([], (a, b)) == [a, b]
+
+
+def test_compose_sympy_names_a_width_mismatch():
+    records = StackedModel([NAU(3, 2), NMU(2, 1)]).snap()
+    with pytest.raises(
+        ValueError, match=r"^unit 0 \(nau\) takes 3 inputs, but 2 values feed it$"
+    ):
+        compose_sympy(records, sympy.symbols("a b"))

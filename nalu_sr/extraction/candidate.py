@@ -21,7 +21,7 @@ from nalu_sr.extraction.emit import emit
 from nalu_sr.extraction.graph import build_graph, prune
 from nalu_sr.extraction.simplify import simplify_checked
 from nalu_sr.units import LinearCombination, LinearOutput, SnappedUnit
-from nalu_sr.units._snapped import Number
+from nalu_sr.units.snapped import Number
 
 _SIMPLIFY_CHECK_ROWS = 64
 #: Relative loss growth accepted when a term is pruned or a constant simplified.

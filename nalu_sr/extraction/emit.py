@@ -1,10 +1,11 @@
 """Expression graphs to SymPy expressions, and their numeric evaluation.
 
-Each node is read back as the snapped record it came from (a
+This is the one route from snapped records to a model's formula:
+:func:`nalu_sr.model.compose_sympy` calls :func:`emit` too. Each node is read
+back as the snapped record it came from (a
 :class:`~nalu_sr.units.LinearCombination` for ``"sum"`` nodes, a
-:class:`~nalu_sr.units.ProductOutput` for ``"product"`` nodes), so the graph,
-the records and :func:`nalu_sr.model.compose_sympy` share one set of symbolic
-and numeric conventions.
+:class:`~nalu_sr.units.ProductOutput` for ``"product"`` nodes), so the graph
+and the records share one set of symbolic and numeric conventions.
 """
 
 from __future__ import annotations
@@ -19,12 +20,12 @@ import sympy
 
 from nalu_sr.extraction.graph import Node, output_nodes
 from nalu_sr.units import LinearCombination, ProductOutput
-from nalu_sr.units._snapped import evaluate_primitive
+from nalu_sr.units.snapped import evaluate_primitive
 
 T = TypeVar("T")
 
 
-def emit(graph: nx.DiGraph, symbols: Sequence[sympy.Symbol]) -> list[sympy.Expr]:
+def emit(graph: nx.DiGraph, symbols: Sequence[sympy.Expr]) -> list[sympy.Expr]:
     """Read one SymPy expression per output node off an expression graph.
 
     Nodes are visited once each, in topological order, and their expressions
@@ -35,8 +36,9 @@ def emit(graph: nx.DiGraph, symbols: Sequence[sympy.Symbol]) -> list[sympy.Expr]
     ----------
     graph : networkx.DiGraph
         An expression graph (see :mod:`nalu_sr.extraction.graph`).
-    symbols : sequence of sympy.Symbol
-        One symbol per model input; input ``("x", i)`` becomes ``symbols[i]``.
+    symbols : sequence of sympy.Expr
+        One symbol (or any expression) per model input; input ``("x", i)``
+        becomes ``symbols[i]``.
 
     Returns
     -------

@@ -1,16 +1,25 @@
-"""The built-in primitives.
+"""The built-in primitives, as a table.
 
 Each has an exact torch function, an exact SymPy function and, where the exact
 function can produce non-finite values or gradients, a protected version used
-in training. All are module-level functions so that they pickle by reference.
+in training. Where torch, SymPy or :mod:`operator` has the function it is used
+directly; the rest are module-level functions here. Either way every function
+pickles by reference.
 """
 
 from __future__ import annotations
 
+import operator
+
 import sympy
 import torch
 
-from nalu_sr.primitives._primitive import Primitive, PrimitiveSet
+from nalu_sr.primitives._primitive import (
+    Primitive,
+    PrimitiveSet,
+    SympyFunction,
+    TorchFunction,
+)
 
 #: Smallest magnitude a protected denominator or logarithm argument may take.
 PROTECTION_EPS = 1e-3
@@ -25,62 +34,31 @@ def _away_from_zero(x: torch.Tensor) -> torch.Tensor:
     return sign * torch.clamp(torch.abs(x), min=PROTECTION_EPS)
 
 
-def _identity(x: torch.Tensor) -> torch.Tensor:
-    return x
-
-
-def _neg(x: torch.Tensor) -> torch.Tensor:
-    return -x
-
-
-def _add(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    return a + b
-
-
-def _sub(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    return a - b
-
-
-def _mul(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    return a * b
-
-
-def _div(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    return a / b
-
-
 def _safe_div(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return a / _away_from_zero(b)
-
-
-def _inv(x: torch.Tensor) -> torch.Tensor:
-    return 1.0 / x
 
 
 def _safe_inv(x: torch.Tensor) -> torch.Tensor:
     return 1.0 / _away_from_zero(x)
 
 
-def _square(x: torch.Tensor) -> torch.Tensor:
-    return x * x
+def _clamp_power_argument(x: torch.Tensor) -> torch.Tensor:
+    return torch.clamp(x, -_MAX_POWER_ARGUMENT, _MAX_POWER_ARGUMENT)
 
 
 def _safe_square(x: torch.Tensor) -> torch.Tensor:
-    clamped = torch.clamp(x, -_MAX_POWER_ARGUMENT, _MAX_POWER_ARGUMENT)
+    clamped = _clamp_power_argument(x)
     return clamped * clamped
 
 
 def _cube(x: torch.Tensor) -> torch.Tensor:
+    # Not torch.pow(x, 3): its gradient rounds differently from x * x * x.
     return x * x * x
 
 
 def _safe_cube(x: torch.Tensor) -> torch.Tensor:
-    clamped = torch.clamp(x, -_MAX_POWER_ARGUMENT, _MAX_POWER_ARGUMENT)
+    clamped = _clamp_power_argument(x)
     return clamped * clamped * clamped
-
-
-def _sqrt(x: torch.Tensor) -> torch.Tensor:
-    return torch.sqrt(x)
 
 
 def _safe_sqrt(x: torch.Tensor) -> torch.Tensor:
@@ -89,62 +67,15 @@ def _safe_sqrt(x: torch.Tensor) -> torch.Tensor:
     return torch.sqrt(torch.clamp(torch.abs(x), min=PROTECTION_EPS**2))
 
 
-def _exp(x: torch.Tensor) -> torch.Tensor:
-    return torch.exp(x)
-
-
 def _safe_exp(x: torch.Tensor) -> torch.Tensor:
     return torch.exp(torch.clamp(x, max=MAX_EXP_ARGUMENT))
-
-
-def _log(x: torch.Tensor) -> torch.Tensor:
-    return torch.log(x)
 
 
 def _safe_log(x: torch.Tensor) -> torch.Tensor:
     return torch.log(torch.clamp(torch.abs(x), min=PROTECTION_EPS))
 
 
-def _sin(x: torch.Tensor) -> torch.Tensor:
-    return torch.sin(x)
-
-
-def _cos(x: torch.Tensor) -> torch.Tensor:
-    return torch.cos(x)
-
-
-def _tanh(x: torch.Tensor) -> torch.Tensor:
-    return torch.tanh(x)
-
-
-def _abs(x: torch.Tensor) -> torch.Tensor:
-    return torch.abs(x)
-
-
-def _sympy_identity(x: sympy.Expr) -> sympy.Expr:
-    return x
-
-
-def _sympy_neg(x: sympy.Expr) -> sympy.Expr:
-    return -x
-
-
-def _sympy_add(a: sympy.Expr, b: sympy.Expr) -> sympy.Expr:
-    return a + b
-
-
-def _sympy_sub(a: sympy.Expr, b: sympy.Expr) -> sympy.Expr:
-    return a - b
-
-
-def _sympy_mul(a: sympy.Expr, b: sympy.Expr) -> sympy.Expr:
-    return a * b
-
-
-def _sympy_div(a: sympy.Expr, b: sympy.Expr) -> sympy.Expr:
-    return a / b
-
-
+# SymPy has no function object for these three forms.
 def _sympy_inv(x: sympy.Expr) -> sympy.Expr:
     return 1 / x
 
@@ -157,58 +88,34 @@ def _sympy_cube(x: sympy.Expr) -> sympy.Expr:
     return x**3
 
 
-def _sympy_sqrt(x: sympy.Expr) -> sympy.Expr:
-    return sympy.sqrt(x)
-
-
-def _sympy_exp(x: sympy.Expr) -> sympy.Expr:
-    return sympy.exp(x)
-
-
-def _sympy_log(x: sympy.Expr) -> sympy.Expr:
-    return sympy.log(x)
-
-
-def _sympy_sin(x: sympy.Expr) -> sympy.Expr:
-    return sympy.sin(x)
-
-
-def _sympy_cos(x: sympy.Expr) -> sympy.Expr:
-    return sympy.cos(x)
-
-
-def _sympy_tanh(x: sympy.Expr) -> sympy.Expr:
-    return sympy.tanh(x)
-
-
-def _sympy_abs(x: sympy.Expr) -> sympy.Expr:
-    return sympy.Abs(x)
-
-
-IDENTITY = Primitive("identity", 1, _identity, _sympy_identity, complexity=0.0)
-NEG = Primitive("neg", 1, _neg, _sympy_neg, complexity=1.0)
-ADD = Primitive("add", 2, _add, _sympy_add, complexity=1.0)
-SUB = Primitive("sub", 2, _sub, _sympy_sub, complexity=1.0)
-MUL = Primitive("mul", 2, _mul, _sympy_mul, complexity=1.0)
-DIV = Primitive("div", 2, _div, _sympy_div, _safe_div, complexity=2.0)
-INV = Primitive("inv", 1, _inv, _sympy_inv, _safe_inv, complexity=2.0)
-SQUARE = Primitive("square", 1, _square, _sympy_square, _safe_square, complexity=2.0)
-CUBE = Primitive("cube", 1, _cube, _sympy_cube, _safe_cube, complexity=3.0)
-SQRT = Primitive("sqrt", 1, _sqrt, _sympy_sqrt, _safe_sqrt, complexity=2.0)
-EXP = Primitive("exp", 1, _exp, _sympy_exp, _safe_exp, complexity=3.0)
-LOG = Primitive("log", 1, _log, _sympy_log, _safe_log, complexity=3.0)
-SIN = Primitive("sin", 1, _sin, _sympy_sin, complexity=3.0)
-COS = Primitive("cos", 1, _cos, _sympy_cos, complexity=3.0)
-TANH = Primitive("tanh", 1, _tanh, _sympy_tanh, complexity=3.0)
-ABS = Primitive("abs", 1, _abs, _sympy_abs, complexity=2.0)
+#: One row per built-in, in the order of ``BUILTIN_PRIMITIVES``: the fields of
+#: :class:`Primitive` (name, arity, exact torch function, SymPy function,
+#: training-safe torch function or ``None`` where the exact one is safe,
+#: complexity). ``operator.pos`` is the identity: unary plus returns a tensor
+#: or a SymPy expression itself.
+_TABLE: tuple[
+    tuple[str, int, TorchFunction, SympyFunction, TorchFunction | None, float], ...
+] = (
+    ("identity", 1, operator.pos, operator.pos, None, 0.0),
+    ("neg", 1, operator.neg, operator.neg, None, 1.0),
+    ("add", 2, operator.add, operator.add, None, 1.0),
+    ("sub", 2, operator.sub, operator.sub, None, 1.0),
+    ("mul", 2, operator.mul, operator.mul, None, 1.0),
+    ("div", 2, operator.truediv, operator.truediv, _safe_div, 2.0),
+    ("inv", 1, torch.reciprocal, _sympy_inv, _safe_inv, 2.0),
+    ("square", 1, torch.square, _sympy_square, _safe_square, 2.0),
+    ("cube", 1, _cube, _sympy_cube, _safe_cube, 3.0),
+    ("sqrt", 1, torch.sqrt, sympy.sqrt, _safe_sqrt, 2.0),
+    ("exp", 1, torch.exp, sympy.exp, _safe_exp, 3.0),
+    ("log", 1, torch.log, sympy.log, _safe_log, 3.0),
+    ("sin", 1, torch.sin, sympy.sin, None, 3.0),
+    ("cos", 1, torch.cos, sympy.cos, None, 3.0),
+    ("tanh", 1, torch.tanh, sympy.tanh, None, 3.0),
+    ("abs", 1, torch.abs, sympy.Abs, None, 2.0),
+)
 
 #: Every built-in primitive, looked up by name.
-BUILTIN_PRIMITIVES = PrimitiveSet(
-    [
-        IDENTITY, NEG, ADD, SUB, MUL, DIV, INV, SQUARE, CUBE, SQRT,
-        EXP, LOG, SIN, COS, TANH, ABS,
-    ]
-)  # fmt: skip
+BUILTIN_PRIMITIVES = PrimitiveSet(Primitive(*row) for row in _TABLE)
 
 #: Names of the default arithmetic set: the four operations and their helpers.
 ARITHMETIC_PRIMITIVES: tuple[str, ...] = (

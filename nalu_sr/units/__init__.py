@@ -9,7 +9,13 @@ the unit's discrete meaning. Units work on their own in any network.
 from types import MappingProxyType
 
 from nalu_sr.units._base import ArithmeticUnit
-from nalu_sr.units._snapped import (
+from nalu_sr.units.attention import PrimitiveAttention
+from nalu_sr.units.nac import NAC
+from nalu_sr.units.nalu import NALU
+from nalu_sr.units.nau import NAU
+from nalu_sr.units.nmu import NMU
+from nalu_sr.units.npu import NPU, RealNPU
+from nalu_sr.units.snapped import (
     LinearCombination,
     LinearOutput,
     PrimitiveOutput,
@@ -17,12 +23,6 @@ from nalu_sr.units._snapped import (
     SnappedOutput,
     SnappedUnit,
 )
-from nalu_sr.units.attention import PrimitiveAttention
-from nalu_sr.units.nac import NAC
-from nalu_sr.units.nalu import NALU
-from nalu_sr.units.nau import NAU
-from nalu_sr.units.nmu import NMU
-from nalu_sr.units.npu import NPU, RealNPU
 
 #: Unit classes by lowercase registry name.
 UNITS: MappingProxyType[str, type[ArithmeticUnit]] = MappingProxyType(

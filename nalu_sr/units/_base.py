@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from fractions import Fraction
+from typing import ClassVar
 
 import torch
 from torch import nn
 
-from nalu_sr.units._snapped import LinearCombination, LinearOutput, SnappedUnit
+from nalu_sr.units.snapped import LinearCombination, LinearOutput, SnappedUnit
 
 
 class ArithmeticUnit(nn.Module, ABC):
@@ -103,6 +104,50 @@ class ArithmeticUnit(nn.Module, ABC):
     def extra_repr(self) -> str:
         """Describe the unit's sizes for ``repr``."""
         return f"in_features={self.in_features}, out_features={self.out_features}"
+
+
+class ClampedWeightUnit(ArithmeticUnit):
+    """A unit whose ``weight`` is clamped to a range and snaps to its integers.
+
+    NAU, NMU and PrimitiveAttention share this: the forward pass reads
+    :meth:`clamped_weight`, :meth:`constrain_` clamps the parameter itself
+    after each optimiser step, and the snapped values are the rounded
+    clamped weights. Subclasses create the ``weight`` parameter and set
+    ``weight_range``.
+
+    Parameters
+    ----------
+    in_features : int
+        Number of inputs.
+    out_features : int
+        Number of outputs.
+    """
+
+    weight: nn.Parameter
+    #: Lowest and highest value the weight may take; the integers in between
+    #: are its snapped values.
+    weight_range: ClassVar[tuple[float, float]] = (-1.0, 1.0)
+
+    def clamped_weight(self) -> torch.Tensor:
+        """Return the weight clamped to ``weight_range``, differentiably."""
+        low, high = self.weight_range
+        return self.weight.clamp(low, high)
+
+    def constrain_(self) -> None:
+        """Clamp the weight to ``weight_range`` in place."""
+        low, high = self.weight_range
+        with torch.no_grad():
+            self.weight.clamp_(low, high)
+
+    def discrete_parameters(self) -> list[tuple[nn.Parameter, torch.Tensor]]:
+        """Return the weight with its nearest integers in ``weight_range``."""
+        low, high = self.weight_range
+        return [(self.weight, torch.round(self.weight.detach().clamp(low, high)))]
+
+    def discreteness_error(self) -> float:
+        """Return the largest distance of a clamped weight from an integer."""
+        weight = self.clamped_weight()
+        return max_distance(weight, torch.round(weight))
 
 
 def fractions_of(row: torch.Tensor, denominator: int = 1) -> tuple[Fraction, ...]:

@@ -12,8 +12,8 @@ from torch import nn
 
 from nalu_sr.primitives import ARITHMETIC_PRIMITIVES, Primitive, resolve_primitives
 from nalu_sr.units import functional as F
-from nalu_sr.units._base import ArithmeticUnit, fractions_of, max_distance
-from nalu_sr.units._snapped import (
+from nalu_sr.units._base import ClampedWeightUnit, fractions_of, max_distance
+from nalu_sr.units.snapped import (
     LinearCombination,
     Number,
     PrimitiveOutput,
@@ -23,7 +23,7 @@ from nalu_sr.units._snapped import (
 Selection = Literal["softmax", "gumbel"]
 
 
-class PrimitiveAttention(ArithmeticUnit):
+class PrimitiveAttention(ClampedWeightUnit):
     """Each output attends over primitives applied to sparse input combinations.
 
     For output ``j`` and primitive ``p`` of arity ``k``, the unit forms ``k``
@@ -66,6 +66,7 @@ class PrimitiveAttention(ArithmeticUnit):
     """
 
     kind = "attention"
+    weight_range = (-1.0, 1.0)
 
     def __init__(
         self,
@@ -122,8 +123,7 @@ class PrimitiveAttention(ArithmeticUnit):
 
     def primitive_values(self, x: torch.Tensor) -> torch.Tensor:
         """Return each primitive's value per output, shape ``(..., out, n_prim)``."""
-        weight = self.weight.clamp(-1.0, 1.0)
-        arguments = torch.einsum("...i,jpai->...jpa", x, weight)
+        arguments = torch.einsum("...i,jpai->...jpa", x, self.clamped_weight())
         if self.bias is not None:
             arguments = arguments + self.bias
         values = [
@@ -138,22 +138,13 @@ class PrimitiveAttention(ArithmeticUnit):
         """Return the attention-weighted mix of the primitives' values."""
         return (self.primitive_values(x) * self.attention()).sum(dim=-1)
 
-    def constrain_(self) -> None:
-        """Clamp the argument weights to [-1, 1] in place."""
-        with torch.no_grad():
-            self.weight.clamp_(-1.0, 1.0)
-
-    def discrete_parameters(self) -> list[tuple[nn.Parameter, torch.Tensor]]:
-        """Return the argument weights with their nearest values in {-1, 0, 1}."""
-        return [(self.weight, torch.round(self.weight.detach().clamp(-1.0, 1.0)))]
-
     def penalty(self) -> torch.Tensor:
         """Return the normalised attention entropy plus the NAU weight sparsity."""
         probabilities = torch.softmax(self.logits / self.temperature, dim=-1)
         entropy = -(probabilities * torch.log(probabilities.clamp_min(1e-12))).sum(-1)
         n_primitives = len(self.primitives)
         normaliser = math.log(n_primitives) if n_primitives > 1 else 1.0
-        sparsity = F.signed_sparsity_penalty(self.weight.clamp(-1.0, 1.0))
+        sparsity = F.signed_sparsity_penalty(self.clamped_weight())
         return entropy.mean() / normaliser + sparsity
 
     def chosen(self) -> list[int]:
@@ -163,7 +154,7 @@ class PrimitiveAttention(ArithmeticUnit):
     def _used_weights(self, output: int, choice: int) -> torch.Tensor:
         """Argument weights the chosen primitive of one output actually reads."""
         arity = self.primitives[choice].arity
-        return self.weight[output, choice, :arity].clamp(-1.0, 1.0)
+        return self.clamped_weight()[output, choice, :arity]
 
     def discreteness_error(self) -> float:
         """Return the largest distance from a one-hot choice or {-1, 0, 1} weight."""

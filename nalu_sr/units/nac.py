@@ -7,7 +7,7 @@ from torch import nn
 
 from nalu_sr.units import functional as F
 from nalu_sr.units._base import ArithmeticUnit, linear_snap, max_distance
-from nalu_sr.units._snapped import SnappedUnit
+from nalu_sr.units.snapped import SnappedUnit
 
 
 class NAC(ArithmeticUnit):

@@ -9,7 +9,7 @@ from torch import nn
 
 from nalu_sr.units import functional as F
 from nalu_sr.units._base import ArithmeticUnit, fractions_of, max_distance
-from nalu_sr.units._snapped import (
+from nalu_sr.units.snapped import (
     LinearCombination,
     LinearOutput,
     ProductOutput,

@@ -6,11 +6,11 @@ import torch
 from torch import nn
 
 from nalu_sr.units import functional as F
-from nalu_sr.units._base import ArithmeticUnit, linear_snap, max_distance
-from nalu_sr.units._snapped import SnappedUnit
+from nalu_sr.units._base import ClampedWeightUnit, linear_snap
+from nalu_sr.units.snapped import SnappedUnit
 
 
-class NAU(ArithmeticUnit):
+class NAU(ClampedWeightUnit):
     """Neural Addition Unit: ``y = W x`` with ``W`` clamped to [-1, 1].
 
     Parameters
@@ -42,6 +42,7 @@ class NAU(ArithmeticUnit):
     """
 
     kind = "nau"
+    weight_range = (-1.0, 1.0)
 
     def __init__(
         self,
@@ -61,25 +62,11 @@ class NAU(ArithmeticUnit):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Return ``clamp(W, -1, 1) x`` for inputs of shape ``(..., in_features)``."""
-        return x @ self.weight.clamp(-1.0, 1.0).transpose(0, 1)
-
-    def constrain_(self) -> None:
-        """Clamp the weight to [-1, 1] in place."""
-        with torch.no_grad():
-            self.weight.clamp_(-1.0, 1.0)
-
-    def discrete_parameters(self) -> list[tuple[nn.Parameter, torch.Tensor]]:
-        """Return the weight with its nearest values in {-1, 0, 1}."""
-        return [(self.weight, torch.round(self.weight.detach().clamp(-1.0, 1.0)))]
+        return x @ self.clamped_weight().transpose(0, 1)
 
     def penalty(self) -> torch.Tensor:
         """Return ``mean(min(|W|, 1 - |W|))``."""
-        return F.signed_sparsity_penalty(self.weight.clamp(-1.0, 1.0))
-
-    def discreteness_error(self) -> float:
-        """Return the largest distance of a weight from {-1, 0, 1}."""
-        weight = self.weight.clamp(-1.0, 1.0)
-        return max_distance(weight, torch.round(weight))
+        return F.signed_sparsity_penalty(self.clamped_weight())
 
     def snap(self, reference_inputs: torch.Tensor | None = None) -> SnappedUnit:
         """Return each output as a signed sum with weights rounded to {-1, 0, 1}."""

@@ -6,11 +6,11 @@ import torch
 from torch import nn
 
 from nalu_sr.units import functional as F
-from nalu_sr.units._base import ArithmeticUnit, fractions_of, max_distance
-from nalu_sr.units._snapped import ProductOutput, SnappedUnit
+from nalu_sr.units._base import ClampedWeightUnit, fractions_of
+from nalu_sr.units.snapped import ProductOutput, SnappedUnit
 
 
-class NMU(ArithmeticUnit):
+class NMU(ClampedWeightUnit):
     """Neural Multiplication Unit: ``y_j = prod_i (W_ji x_i + 1 - W_ji)``.
 
     ``W_ji = 1`` passes input ``i`` into the product and ``W_ji = 0`` replaces
@@ -44,6 +44,7 @@ class NMU(ArithmeticUnit):
     """
 
     kind = "nmu"
+    weight_range = (0.0, 1.0)
 
     def __init__(
         self,
@@ -62,31 +63,17 @@ class NMU(ArithmeticUnit):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Return the gated product for inputs of shape ``(..., in_features)``."""
-        return F.nmu_product(x, self.weight.clamp(0.0, 1.0))
-
-    def constrain_(self) -> None:
-        """Clamp the weight to [0, 1] in place."""
-        with torch.no_grad():
-            self.weight.clamp_(0.0, 1.0)
-
-    def discrete_parameters(self) -> list[tuple[nn.Parameter, torch.Tensor]]:
-        """Return the weight with its nearest values in {0, 1}."""
-        return [(self.weight, torch.round(self.weight.detach().clamp(0.0, 1.0)))]
+        return F.nmu_product(x, self.clamped_weight())
 
     def penalty(self) -> torch.Tensor:
         """Return ``mean(min(W, 1 - W))``."""
-        return F.unsigned_sparsity_penalty(self.weight.clamp(0.0, 1.0))
-
-    def discreteness_error(self) -> float:
-        """Return the largest distance of a weight from {0, 1}."""
-        weight = self.weight.clamp(0.0, 1.0)
-        return max_distance(weight, torch.round(weight))
+        return F.unsigned_sparsity_penalty(self.clamped_weight())
 
     def snap(self, reference_inputs: torch.Tensor | None = None) -> SnappedUnit:
         """Return each output as the product of the inputs whose weight rounds to 1."""
         outputs = tuple(
-            ProductOutput(fractions_of(row.clamp(0.0, 1.0)), signed=True)
-            for row in self.weight.detach()
+            ProductOutput(fractions_of(row), signed=True)
+            for row in self.clamped_weight().detach()
         )
         return SnappedUnit(
             self.kind, self.in_features, outputs, self.discreteness_error()

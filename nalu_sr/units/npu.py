@@ -7,7 +7,7 @@ from torch import nn
 
 from nalu_sr.units import functional as F
 from nalu_sr.units._base import ArithmeticUnit, fractions_of, max_distance
-from nalu_sr.units._snapped import ProductOutput, SnappedUnit
+from nalu_sr.units.snapped import ProductOutput, SnappedUnit
 
 
 class _PowerUnit(ArithmeticUnit):

@@ -2,9 +2,12 @@
 
 Every unit's :meth:`~nalu_sr.units.ArithmeticUnit.snap` returns a
 :class:`SnappedUnit`: one record per output saying which operation it computes
-on which inputs with which exact weights. The records hold no tensors, so the
-extraction stage can read them (to build a graph, or a SymPy expression)
-without torch or autograd.
+on which inputs with which exact weights. The records are the contract between
+the units and the extraction stage: they hold no tensors, so extraction can
+read them (to build a graph, or a SymPy expression) without autograd.
+Each record gives the symbolic (:meth:`~SnappedUnit.to_sympy`) and numeric
+(:meth:`~SnappedUnit.evaluate`) meaning of one unit; composing records into a
+model's formula is :func:`nalu_sr.model.compose_sympy`.
 """
 
 from __future__ import annotations
@@ -17,8 +20,22 @@ from typing import TypeAlias
 
 import numpy as np
 import sympy
+import torch
 
 from nalu_sr.primitives import Primitive
+
+__all__ = [
+    "LinearCombination",
+    "LinearOutput",
+    "Number",
+    "PrimitiveOutput",
+    "ProductOutput",
+    "SnappedOutput",
+    "SnappedUnit",
+    "cos_pi",
+    "evaluate_primitive",
+    "to_sympy_number",
+]
 
 #: A weight: exact ``Fraction``, a float constant, or an exact SymPy number
 #: such as ``1/(4*pi)`` recognised by the extraction stage.
@@ -26,7 +43,19 @@ Number: TypeAlias = Fraction | float | sympy.Expr
 
 
 def to_sympy_number(value: Number) -> sympy.Expr:
-    """Exact rationals and ints become ``Rational``; floats stay ``Float``."""
+    """Return a weight as a SymPy number, keeping exact values exact.
+
+    Parameters
+    ----------
+    value : Fraction, int, float or sympy.Expr
+        A snapped weight.
+
+    Returns
+    -------
+    sympy.Expr
+        ``Rational`` for fractions and ints, a 15-digit ``Float`` for floats,
+        and SymPy expressions unchanged.
+    """
     if isinstance(value, sympy.Expr):
         return value
     if isinstance(value, Fraction | int):
@@ -40,6 +69,16 @@ def cos_pi(exponent: float) -> float:
     ``math.cos(math.pi / 2)`` is ``6e-17``, not the ``0`` that SymPy's exact
     ``cos(pi/2)`` gives, so the sign factor of a half-integer power would
     otherwise differ between the numeric and the symbolic meaning.
+
+    Parameters
+    ----------
+    exponent : float
+        The power's exponent.
+
+    Returns
+    -------
+    float
+        The sign factor ``cos(pi * exponent)`` of ``x**exponent`` for ``x < 0``.
     """
     twice = 2 * exponent
     if math.isfinite(twice) and twice == int(twice):
@@ -50,9 +89,20 @@ def cos_pi(exponent: float) -> float:
 def evaluate_primitive(
     primitive: Primitive, arguments: Sequence[np.ndarray]
 ) -> np.ndarray:
-    """Apply ``primitive``'s exact torch function to float64 numpy arguments."""
-    import torch
+    """Apply ``primitive``'s exact torch function to float64 numpy arguments.
 
+    Parameters
+    ----------
+    primitive : Primitive
+        The primitive to apply.
+    arguments : sequence of numpy.ndarray
+        ``primitive.arity`` arrays of the same shape.
+
+    Returns
+    -------
+    numpy.ndarray
+        The exact values, possibly non-finite off the primitive's domain.
+    """
     tensors = [torch.from_numpy(np.asarray(a, dtype=np.float64)) for a in arguments]
     with torch.no_grad():
         return primitive.exact_forward(*tensors).numpy()
@@ -80,11 +130,6 @@ def _signed_power_or_nan(x: sympy.Expr, exponent: sympy.Expr) -> sympy.Expr:
         return _signed_power(x, exponent)
     except TypeError:
         return sympy.nan
-
-
-def exact_fraction(value: float, denominator: int = 1) -> Fraction:
-    """Return the multiple of ``1 / denominator`` nearest to ``value``, exactly."""
-    return Fraction(round(value * denominator), denominator)
 
 
 @dataclass(frozen=True)
