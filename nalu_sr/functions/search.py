@@ -39,7 +39,7 @@ from nalu_sr.functions.refine import (
 from nalu_sr.functions.terms import Term, term_matrix
 from nalu_sr.functions.transforms import TargetTransform, target_transforms
 from nalu_sr.primitives import PrimitiveSet
-from nalu_sr.units._snapped import to_sympy_number
+from nalu_sr.units.snapped import to_sympy_number
 
 _SIMPLIFY_CHECK_ROWS = 64
 #: Sums whose terms exceed the target's spread by more than this are dropped.
