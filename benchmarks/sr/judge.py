@@ -51,6 +51,9 @@ CHEAP_STEPS: tuple[tuple[str, Callable[[sympy.Expr], sympy.Expr]], ...] = (
     ("trigsimp", sympy.trigsimp),
     ("expand_log", lambda e: sympy.expand_log(e, force=False)),
     ("powsimp", sympy.powsimp),
+    # tanh(u/2)/2 + 1/2 is 1/(1 + exp(-u)): hyperbolic and exponential forms of
+    # one law differ until both are written with exp.
+    ("exp form", lambda e: sympy.simplify(e.rewrite(sympy.exp))),
 )
 
 
