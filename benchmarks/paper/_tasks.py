@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from nalu_sr.training.schedules import linear_ramp
+from nalu_sr.training import Objective, StepHooks, fractional_ramp, run_steps
 from nalu_sr.units import ArithmeticUnit
 
 #: Madsen & Johansen's perturbation of the true weights for the success threshold.
@@ -217,11 +217,7 @@ class PenaltySchedule:
 
     def at(self, step: int, iterations: int) -> float:
         """Regulariser weight at ``step`` of a run of ``iterations`` steps."""
-        if self.weight == 0.0:
-            return 0.0
-        start = int(self.start * iterations)
-        end = int(self.end * iterations)
-        return linear_ramp(step, start, end, self.weight)
+        return fractional_ramp(step, iterations, self.start, self.end, self.weight)
 
 
 #: No regulariser (the paper's models and plain MLPs).
@@ -273,27 +269,37 @@ def train_model(
     Each step draws a new batch (the protocol samples the training range
     afresh instead of cycling a fixed data set) and, after the optimiser step,
     projects every unit back into its valid range (NAU/NMU weight clamps).
-    A non-finite loss stops the run and marks it diverged.
+    A non-finite loss stops the run and marks it diverged. The steps are
+    nalu_sr's own loop (:func:`nalu_sr.training.run_steps`).
     """
-    optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
     units = arithmetic_units(model)
-    loss_value = math.nan
-    model.train()
-    for step in range(iterations):
+
+    def data_loss(step: int) -> torch.Tensor:
         x, y = sample(generator)
-        data_loss = torch.mean((model(x) - y) ** 2)
-        loss_value = float(data_loss.detach())
-        if not math.isfinite(loss_value):
-            return TrainOutcome(math.inf, True, step)
-        weight = schedule.at(step, iterations)
-        loss = data_loss + weight * unit_penalty(model) if weight > 0 else data_loss
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
+        return torch.mean((model(x) - y) ** 2)
+
+    def constrain_units(step: int) -> bool:
         for unit in units:
             unit.constrain_()
+        return False
+
+    objective = Objective(
+        data_loss,
+        lambda step: schedule.at(step, iterations),
+        lambda: unit_penalty(model),
+    )
+    model.train()
+    result = run_steps(
+        model.parameters(),
+        objective,
+        iterations,
+        learning_rate,
+        StepHooks(after=constrain_units),
+    )
+    if result.diverged:
+        return TrainOutcome(math.inf, True, len(result.history))
     model.eval()
-    return TrainOutcome(loss_value, False, iterations)
+    return TrainOutcome(result.loss, False, iterations)
 
 
 def evaluate_mse(
