@@ -16,13 +16,37 @@ from types import MappingProxyType
 
 import torch
 
+from nalu_sr.linalg import least_squares_torch
 from nalu_sr.model import StackedModel
-from nalu_sr.primitives import PrimitiveSet
+from nalu_sr.primitives import ARITHMETIC_PRIMITIVES, PrimitiveSet
 from nalu_sr.units import NALU, NAU, NMU, PrimitiveAttention, RealNPU, functional
 
 _MAX_FEATURES_FOR_PAIRS = 12
 
-BodyBuilder = Callable[[int, int, PrimitiveSet, torch.Generator], StackedModel]
+
+@dataclass(frozen=True)
+class BuildContext:
+    """What a body builder may use; each builder reads only what it needs.
+
+    Attributes
+    ----------
+    n_features : int
+        Number of inputs of the body.
+    width : int
+        Hidden width.
+    generator : torch.Generator
+        Source of the random initialisation.
+    primitives : PrimitiveSet or None, default=None
+        Primitives of an attention body (``None``: the arithmetic ones).
+    """
+
+    n_features: int
+    width: int
+    generator: torch.Generator
+    primitives: PrimitiveSet | None = None
+
+
+BodyBuilder = Callable[[BuildContext], StackedModel]
 
 
 @dataclass(frozen=True)
@@ -36,7 +60,7 @@ class Architecture:
     description : str
         The formulas the family can express.
     build : callable
-        ``build(n_features, width, primitives, generator) -> StackedModel``.
+        ``build(context) -> StackedModel`` for a :class:`BuildContext`.
     default_widths : tuple of int
         Hidden widths tried by default, smallest first.
     """
@@ -47,36 +71,52 @@ class Architecture:
     default_widths: tuple[int, ...]
 
 
-def _power(n: int, width: int, _: PrimitiveSet, g: torch.Generator) -> StackedModel:
-    unit = RealNPU(n, width, generator=g)
+def _power(context: BuildContext) -> StackedModel:
+    unit = RealNPU(context.n_features, context.width, generator=context.generator)
     with torch.no_grad():
         unit.gate.fill_(1.0)  # every input starts relevant: exact x**e from step 0
     return StackedModel([unit])
 
 
-def _sum_power(n: int, width: int, _: PrimitiveSet, g: torch.Generator) -> StackedModel:
-    power = RealNPU(width, 1, generator=g)
+def _sum_power(context: BuildContext) -> StackedModel:
+    g = context.generator
+    power = RealNPU(context.width, 1, generator=g)
     with torch.no_grad():
         power.gate.fill_(1.0)
-    return StackedModel([NAU(n, width, generator=g), power])
+    return StackedModel([NAU(context.n_features, context.width, generator=g), power])
 
 
-def _sum_product(
-    n: int, width: int, _: PrimitiveSet, g: torch.Generator
-) -> StackedModel:
-    return StackedModel([NAU(n, width, generator=g), NMU(width, 1, generator=g)])
-
-
-def _nalu(n: int, width: int, _: PrimitiveSet, g: torch.Generator) -> StackedModel:
-    return StackedModel([NALU(n, width, generator=g), NALU(width, 1, generator=g)])
-
-
-def _attention(
-    n: int, width: int, primitives: PrimitiveSet, g: torch.Generator
-) -> StackedModel:
+def _sum_product(context: BuildContext) -> StackedModel:
+    g = context.generator
     return StackedModel(
-        [PrimitiveAttention(n, width, primitives=primitives, generator=g)]
+        [
+            NAU(context.n_features, context.width, generator=g),
+            NMU(context.width, 1, generator=g),
+        ]
     )
+
+
+def _nalu(context: BuildContext) -> StackedModel:
+    g = context.generator
+    return StackedModel(
+        [
+            NALU(context.n_features, context.width, generator=g),
+            NALU(context.width, 1, generator=g),
+        ]
+    )
+
+
+def _attention(context: BuildContext) -> StackedModel:
+    primitives = (
+        ARITHMETIC_PRIMITIVES if context.primitives is None else context.primitives
+    )
+    unit = PrimitiveAttention(
+        context.n_features,
+        context.width,
+        primitives=primitives,
+        generator=context.generator,
+    )
+    return StackedModel([unit])
 
 
 #: Architectures by name.
@@ -221,20 +261,21 @@ def _ranked_terms(
 ) -> list[torch.Tensor]:
     """Rank dictionary and ``extra`` terms by their fit of ``y`` beside ``fixed``."""
     dictionary = [*extra, *_term_dictionary(X.shape[1], X.dtype)]
-    base = [torch.ones_like(X[:, 0])]
-    if fixed:
-        base.extend(_monomials(X, torch.stack(fixed)).T)
-    scores = []
+    base = list(_monomials(X, torch.stack(fixed)).T) if fixed else []
     candidates = _monomials(X, torch.stack(dictionary))
-    for column in candidates.T:
-        design = torch.stack([*base, column], dim=1)
-        if not torch.isfinite(design).all():
-            scores.append(math.inf)
-            continue
-        solution = torch.linalg.lstsq(design, y.unsqueeze(1)).solution
-        scores.append(float(torch.mean((design @ solution - y.unsqueeze(1)) ** 2)))
+    scores = [
+        _fit_error(torch.stack([*base, column], dim=1), y) for column in candidates.T
+    ]
     order = sorted(range(len(dictionary)), key=lambda k: (scores[k], k))
     return [dictionary[k] for k in order]
+
+
+def _fit_error(features: torch.Tensor, y: torch.Tensor) -> float:
+    """Mean squared error of the least-squares fit of ``y``; inf if not finite."""
+    if not torch.isfinite(features).all():
+        return math.inf
+    coefficients, intercept = least_squares_torch(features, y)
+    return float(torch.mean((features @ coefficients + intercept - y) ** 2))
 
 
 def _init_power_of_sums(body: StackedModel, X: torch.Tensor, y: torch.Tensor) -> None:
@@ -263,8 +304,8 @@ def _init_sums(body: StackedModel, n_features: int, restart: int) -> None:
 def _log_log_exponents(X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Fit ``log|y| ~ c + sum_i e_i log|x_i|``; return ``e`` clipped to [-3, 3]."""
     tiny = torch.finfo(X.dtype).tiny
-    design = torch.cat([torch.log(X.abs() + tiny), torch.ones_like(X[:, :1])], dim=1)
-    target = torch.log(y.abs() + tiny).unsqueeze(1)
-    solution = torch.linalg.lstsq(design, target).solution[:-1, 0]
+    solution, _ = least_squares_torch(
+        torch.log(X.abs() + tiny), torch.log(y.abs() + tiny)
+    )
     finite = torch.where(torch.isfinite(solution), solution, torch.zeros_like(solution))
     return finite.clamp(-3.0, 3.0)

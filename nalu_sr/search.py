@@ -17,7 +17,7 @@ import numpy as np
 import sympy
 import torch
 
-from nalu_sr.architectures import ARCHITECTURES, data_driven_init_
+from nalu_sr.architectures import ARCHITECTURES, BuildContext, data_driven_init_
 from nalu_sr.extraction.candidate import Candidate, Split, extract_candidate
 from nalu_sr.functions import FunctionSearchConfig, search_functions
 from nalu_sr.model import StackedModel
@@ -136,9 +136,8 @@ def _train_entry(
     """Build, initialise and train one body; return it, its history, divergence."""
     generator = torch.Generator().manual_seed(entry.seed)
     architecture = ARCHITECTURES[entry.architecture]
-    body = architecture.build(
-        X_scaled.shape[1], entry.width, config.primitives, generator
-    )
+    context = BuildContext(X_scaled.shape[1], entry.width, generator, config.primitives)
+    body = architecture.build(context)
     body = body.to(dtype=X_scaled.dtype, device=X_scaled.device)
     if previous is not None:
         previous = previous.to(dtype=X_scaled.dtype, device=X_scaled.device)

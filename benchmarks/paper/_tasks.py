@@ -1,4 +1,4 @@
-"""Shared pieces of the NALU-paper suites: the arithmetic task, training, scoring.
+"""Shared pieces of the NALU-paper suites: the arithmetic task, runs, scoring.
 
 The static and recurrent suites follow the protocol that Madsen & Johansen
 (ICLR 2020) fixed for the NALU paper's "simple function" task: the input is a
@@ -7,7 +7,8 @@ of its entries (and, in the recurrent task, over every time step); the target
 is ``a ∘ b``. Everything here is model-agnostic: a model is any torch module
 mapping inputs to ``(batch, 1)``; a suite plugs its models, data and threshold
 into :class:`ArithmeticRunner`, which runs one (op, model, seed) the same way
-for both suites.
+for both suites. Training itself (schedules and the training run) is in
+:mod:`benchmarks.paper._training`.
 """
 
 from __future__ import annotations
@@ -25,8 +26,14 @@ import numpy as np
 import torch
 from torch import nn
 
-from nalu_sr.training.schedules import linear_ramp
-from nalu_sr.units import ArithmeticUnit
+from benchmarks.paper._training import (
+    NO_PENALTY,
+    PRODUCT_SCHEDULE,
+    SUM_SCHEDULE,
+    PenaltySchedule,
+    discreteness_error,
+    train_model,
+)
 
 #: Madsen & Johansen's perturbation of the true weights for the success threshold.
 SUCCESS_EPSILON = 1e-5
@@ -197,103 +204,6 @@ def build_mlp(
         if activation is not None and index < len(sizes) - 2:
             layers.append(activation())
     return nn.Sequential(*layers)
-
-
-# ---------------------------------------------------------------- training
-
-
-@dataclass(frozen=True)
-class PenaltySchedule:
-    """Linear warm-up of the units' regulariser, as fractions of the budget.
-
-    Madsen & Johansen ramp ``lambda`` between two absolute iterations of a
-    5·10⁶-step run; expressing the ramp as fractions keeps the same shape
-    for the short budgets that fit on a laptop.
-    """
-
-    weight: float = 0.0
-    start: float = 0.0
-    end: float = 0.0
-
-    def at(self, step: int, iterations: int) -> float:
-        """Regulariser weight at ``step`` of a run of ``iterations`` steps."""
-        if self.weight == 0.0:
-            return 0.0
-        start = int(self.start * iterations)
-        end = int(self.end * iterations)
-        return linear_ramp(step, start, end, self.weight)
-
-
-#: No regulariser (the paper's models and plain MLPs).
-NO_PENALTY = PenaltySchedule()
-#: Madsen & Johansen's schedules, as fractions of their 5·10⁶ iterations:
-#: NAU → NMU: lambda 10 ramped over 1e6..2e6; NAU → NAU: 0.01 over 5e3..5e4.
-PRODUCT_SCHEDULE = PenaltySchedule(10.0, 0.2, 0.4)
-SUM_SCHEDULE = PenaltySchedule(0.01, 0.001, 0.01)
-
-
-def arithmetic_units(model: nn.Module) -> list[ArithmeticUnit]:
-    """Every arithmetic unit inside ``model``."""
-    return [m for m in model.modules() if isinstance(m, ArithmeticUnit)]
-
-
-def unit_penalty(model: nn.Module) -> torch.Tensor:
-    """Sum of the regularisers of the model's arithmetic units."""
-    penalties = [unit.penalty() for unit in arithmetic_units(model)]
-    return torch.stack(penalties).sum() if penalties else torch.zeros(())
-
-
-def discreteness_error(model: nn.Module) -> float:
-    """Largest distance of any unit weight from its snapped value (NaN if none)."""
-    units = arithmetic_units(model)
-    if not units:
-        return math.nan
-    return max(unit.discreteness_error() for unit in units)
-
-
-@dataclass
-class TrainOutcome:
-    """What a training run reports: final batch loss and whether it diverged."""
-
-    final_loss: float
-    diverged: bool
-    steps: int
-
-
-def train_model(
-    model: nn.Module,
-    sample: Callable[[torch.Generator], tuple[torch.Tensor, torch.Tensor]],
-    iterations: int,
-    learning_rate: float,
-    schedule: PenaltySchedule,
-    generator: torch.Generator,
-) -> TrainOutcome:
-    """Adam on fresh batches from ``sample``, with the units' ramped regulariser.
-
-    Each step draws a new batch (the protocol samples the training range
-    afresh instead of cycling a fixed data set) and, after the optimiser step,
-    projects every unit back into its valid range (NAU/NMU weight clamps).
-    A non-finite loss stops the run and marks it diverged.
-    """
-    optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
-    units = arithmetic_units(model)
-    loss_value = math.nan
-    model.train()
-    for step in range(iterations):
-        x, y = sample(generator)
-        data_loss = torch.mean((model(x) - y) ** 2)
-        loss_value = float(data_loss.detach())
-        if not math.isfinite(loss_value):
-            return TrainOutcome(math.inf, True, step)
-        weight = schedule.at(step, iterations)
-        loss = data_loss + weight * unit_penalty(model) if weight > 0 else data_loss
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        for unit in units:
-            unit.constrain_()
-    model.eval()
-    return TrainOutcome(loss_value, False, iterations)
 
 
 def evaluate_mse(

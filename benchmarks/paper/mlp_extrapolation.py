@@ -42,14 +42,13 @@ from benchmarks.paper._suite import (
 )
 from benchmarks.paper._tasks import (
     INIT_STREAM,
-    NO_PENALTY,
     TRAIN_STREAM,
     build_mlp,
     generator_for,
     task_fields,
-    train_model,
     uniform,
 )
+from benchmarks.paper._training import NO_PENALTY, train_model
 
 DESCRIPTION = "NALU paper Figure 1: MLPs learning y = x fail outside [-5, 5]"
 

@@ -50,7 +50,6 @@ from benchmarks.paper._tasks import (
     ArithmeticConfig,
     ArithmeticRunner,
     ArithmeticTask,
-    PenaltySchedule,
     SubsetLayout,
     TestSets,
     build_mlp,
@@ -59,6 +58,7 @@ from benchmarks.paper._tasks import (
     static_threshold,
     uniform,
 )
+from benchmarks.paper._training import PenaltySchedule
 
 DESCRIPTION = "NALU paper Table 1, static half: a∘b of subset sums (Madsen protocol)"
 
@@ -104,7 +104,7 @@ MADSEN_SUCCESS: dict[str, dict[str, int]] = {
 }
 
 #: The NPU stacks use a small L1 (the NPU paper's beta scale) on the NMU ramp;
-#: NAU/NMU follows Madsen & Johansen (see ``_tasks``), the others are unregularised.
+#: NAU/NMU follows Madsen & Johansen (see ``_training``), the others are unregularised.
 NPU_SCHEDULE = PenaltySchedule(1e-5, 0.2, 0.4)
 
 #: Madsen & Johansen's budget, for the report.

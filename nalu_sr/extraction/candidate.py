@@ -20,6 +20,7 @@ from nalu_sr.extraction.constants import simple_number
 from nalu_sr.extraction.emit import emit
 from nalu_sr.extraction.graph import build_graph, prune
 from nalu_sr.extraction.simplify import simplify_checked
+from nalu_sr.linalg import least_squares, relative_error
 from nalu_sr.units import LinearCombination, LinearOutput, SnappedUnit
 from nalu_sr.units.snapped import Number
 
@@ -80,15 +81,6 @@ def expression_complexity(expression: sympy.Expr) -> int:
     return sum(1 for _ in sympy.preorder_traversal(expression))
 
 
-def relative_loss(prediction: np.ndarray, y: np.ndarray) -> float:
-    """Mean squared error over the variance of ``y`` (its mean square if constant)."""
-    if not np.all(np.isfinite(prediction)):
-        return math.inf
-    scale = float(np.var(y)) if len(y) > 1 else 0.0
-    scale = scale if scale > 0 else float(np.mean(y**2)) or 1.0
-    return float(np.mean((prediction - y) ** 2) / scale)
-
-
 def hidden_features(records: Sequence[SnappedUnit], X: np.ndarray) -> np.ndarray:
     """Evaluate snapped units one after another on ``X``."""
     values = np.asarray(X, dtype=np.float64)
@@ -115,9 +107,8 @@ class _Head:
 
 def _least_squares(H: np.ndarray, y: np.ndarray, columns: list[int]) -> _Head:
     """Fit coefficients of ``columns`` and an intercept by least squares."""
-    design = np.column_stack([H[:, columns], np.ones(len(y))])
-    solution = np.linalg.lstsq(design, y, rcond=None)[0]
-    return _Head(columns, [float(c) for c in solution[:-1]], float(solution[-1]))
+    coefficients, intercept = least_squares(H[:, columns], y)
+    return _Head(columns, [float(c) for c in coefficients], intercept)
 
 
 def _distinct_columns(expressions: Sequence[sympy.Expr], H: np.ndarray) -> list[int]:
@@ -138,7 +129,7 @@ def _prune_terms(
     head: _Head, H_train: np.ndarray, split: Split, H_val: np.ndarray, tol: float
 ) -> _Head:
     """Drop terms (smallest contribution first) while validation loss allows."""
-    loss = relative_loss(head.predict(H_val), split.y_val)
+    loss = relative_error(head.predict(H_val), split.y_val)
     contributions = [
         abs(float(c)) * float(np.std(H_train[:, j]))
         for j, c in zip(head.columns, head.coefficients, strict=True)
@@ -147,7 +138,7 @@ def _prune_terms(
         trial = _least_squares(
             H_train, split.y_train, [c for c in head.columns if c != column]
         )
-        trial_loss = relative_loss(trial.predict(H_val), split.y_val)
+        trial_loss = relative_error(trial.predict(H_val), split.y_val)
         if trial_loss <= loss_limit(loss, tol):
             head, loss = trial, trial_loss
     return head
@@ -167,7 +158,7 @@ def _simplify_constants(
     floats with loosely matched multiples of pi is less readable than either,
     and a true law under noise has every constant matched.
     """
-    loss = relative_loss(head.predict(H_val), y_val)
+    loss = relative_error(head.predict(H_val), y_val)
     limit = loss_limit(loss, tol)
     head, _ = _replace_constants(head, H_val, y_val, limit, _exact_replacements)
     if loss > LOOSE_MATCH_MAX_LOSS:
@@ -198,7 +189,7 @@ def _replace_constants(
                 trial.intercept = exact
             else:
                 trial.coefficients[slot] = exact
-            if relative_loss(trial.predict(H_val), y_val) <= limit:
+            if relative_error(trial.predict(H_val), y_val) <= limit:
                 head = trial
                 break
         else:
@@ -362,8 +353,8 @@ def extract_candidate(
     return Candidate(
         expression=expression,
         complexity=expression_complexity(expression),
-        train_loss=relative_loss(head.predict(H_train), split.y_train),
-        validation_loss=relative_loss(head.predict(H_val), split.y_val),
+        train_loss=relative_error(head.predict(H_train), split.y_train),
+        validation_loss=relative_error(head.predict(H_val), split.y_val),
         architecture=architecture,
         width=width,
         seed=seed,

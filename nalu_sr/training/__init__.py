@@ -1,6 +1,25 @@
-"""Training loops and schedules for arithmetic units and models."""
+"""Training settings, the shared step loop and the penalty schedules."""
 
-from nalu_sr.training.loop import TrainConfig, TrainResult, train_module
-from nalu_sr.training.schedules import linear_ramp
+from nalu_sr.training.config import BodyTrainConfig, TrainConfig
+from nalu_sr.training.loop import (
+    Objective,
+    StepHooks,
+    TrainResult,
+    run_steps,
+    train_module,
+)
+from nalu_sr.training.schedules import fractional_ramp, linear_ramp
+from nalu_sr.training.varpro import train_body
 
-__all__ = ["TrainConfig", "TrainResult", "linear_ramp", "train_module"]
+__all__ = [
+    "BodyTrainConfig",
+    "Objective",
+    "StepHooks",
+    "TrainConfig",
+    "TrainResult",
+    "fractional_ramp",
+    "linear_ramp",
+    "run_steps",
+    "train_body",
+    "train_module",
+]

@@ -1,58 +1,22 @@
-"""One training run of a module on a fixed data set."""
+"""The optimiser step loop every training run in nalu_sr goes through.
+
+:func:`run_steps` owns the loop (Adam, the ramped regulariser, divergence
+detection, the loss history); :func:`train_module` fits a module to a fixed
+data set with it, :func:`~nalu_sr.training.varpro.train_body` trains a body
+under a least-squares head with it, and the NALU-paper benchmarks train on
+fresh batches with it.
+"""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import torch
 from torch import nn
 
-from nalu_sr.training.schedules import linear_ramp
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Settings of one training run.
-
-    Parameters
-    ----------
-    max_iter : int, default=3000
-        Number of optimiser steps.
-    learning_rate : float, default=0.01
-        Adam's learning rate.
-    batch_size : int or None, default=None
-        Rows per step, drawn with replacement; ``None`` uses the full data.
-    penalty_weight : float, default=0.0
-        Peak weight of the units' regulariser.
-    penalty_start : float, default=0.4
-        Fraction of ``max_iter`` at which the regulariser ramp starts.
-    penalty_end : float, default=0.7
-        Fraction of ``max_iter`` at which the ramp reaches its peak.
-    """
-
-    max_iter: int = 3000
-    learning_rate: float = 0.01
-    batch_size: int | None = None
-    penalty_weight: float = 0.0
-    penalty_start: float = 0.4
-    penalty_end: float = 0.7
-
-    def __post_init__(self) -> None:
-        if self.max_iter < 1:
-            raise ValueError(f"max_iter must be >= 1, got {self.max_iter}")
-        if not self.learning_rate > 0:
-            raise ValueError(f"learning_rate must be > 0, got {self.learning_rate}")
-        if self.batch_size is not None and self.batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1 or None, got {self.batch_size}")
-        if not 0.0 <= self.penalty_start <= self.penalty_end <= 1.0:
-            raise ValueError("need 0 <= penalty_start <= penalty_end <= 1")
-
-    def penalty_at(self, step: int) -> float:
-        """Regulariser weight at ``step``."""
-        start = int(self.penalty_start * self.max_iter)
-        end = int(self.penalty_end * self.max_iter)
-        return linear_ramp(step, start, end, self.penalty_weight)
+from nalu_sr.training.config import TrainConfig
 
 
 @dataclass
@@ -62,7 +26,9 @@ class TrainResult:
     Attributes
     ----------
     loss : float
-        Final mean squared error on the full data.
+        Final loss: for :func:`run_steps` the data loss of the last step, for
+        :func:`train_module` the mean squared error on the full data;
+        ``inf`` after divergence.
     history : list of float
         Training loss (data term) at every step.
     diverged : bool
@@ -74,24 +40,132 @@ class TrainResult:
     diverged: bool = False
 
 
-def _batch(
-    X: torch.Tensor,
-    y: torch.Tensor,
-    batch_size: int | None,
-    generator: torch.Generator | None,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Full data, or a random batch drawn with ``generator``."""
-    if batch_size is None or batch_size >= len(X):
-        return X, y
-    index = torch.randint(len(X), (batch_size,), generator=generator)
-    return X[index], y[index]
+@dataclass(frozen=True)
+class Objective:
+    """What :func:`run_steps` minimises at each step.
+
+    Attributes
+    ----------
+    data_loss : callable
+        ``data_loss(step)``: the loss on this step's batch, a scalar tensor;
+        it is what the history records and what divergence is judged on.
+    weight : callable
+        ``weight(step)``: the regulariser's weight at this step.
+    penalty : callable or None, default=None
+        ``penalty()``: the regulariser, evaluated only when the weight is > 0.
+    """
+
+    data_loss: Callable[[int], torch.Tensor]
+    weight: Callable[[int], float]
+    penalty: Callable[[], torch.Tensor] | None = None
+
+    def total(self, step: int, data_loss: torch.Tensor) -> torch.Tensor:
+        """Return the data loss plus the weighted regulariser at ``step``."""
+        weight = self.weight(step)
+        if weight > 0 and self.penalty is not None:
+            return data_loss + weight * self.penalty()
+        return data_loss
 
 
-def _constrain(module: nn.Module) -> None:
-    """Project every unit that has a ``constrain_`` method."""
-    constrain = getattr(module, "constrain_", None)
-    if callable(constrain):
-        constrain()
+@dataclass(frozen=True)
+class StepHooks:
+    """Optional callbacks of :func:`run_steps`.
+
+    Attributes
+    ----------
+    before : callable or None, default=None
+        ``before(step)``, called before the step's loss is computed.
+    after : callable or None, default=None
+        ``after(step)``, called after the optimiser step (projections onto
+        valid ranges belong here); returning ``True`` ends the run early.
+    """
+
+    before: Callable[[int], None] | None = None
+    after: Callable[[int], bool] | None = None
+
+
+def run_steps(
+    parameters: Iterable[nn.Parameter],
+    objective: Objective,
+    n_steps: int,
+    learning_rate: float,
+    hooks: StepHooks | None = None,
+) -> TrainResult:
+    """Minimise ``objective`` with Adam for at most ``n_steps`` steps.
+
+    A non-finite data loss stops the run before its step is taken and marks
+    it diverged.
+
+    Parameters
+    ----------
+    parameters : iterable of torch.nn.Parameter
+        What Adam updates.
+    objective : Objective
+        The per-step loss and regulariser.
+    n_steps : int
+        Largest number of steps.
+    learning_rate : float
+        Adam's learning rate.
+    hooks : StepHooks or None, default=None
+        Callbacks around each step.
+
+    Returns
+    -------
+    TrainResult
+        The last step's data loss (``inf`` if diverged) and the history.
+    """
+    hooks = hooks or StepHooks()
+    optimizer = torch.optim.Adam(parameters, lr=learning_rate)
+    history: list[float] = []
+    for step in range(n_steps):
+        if hooks.before is not None:
+            hooks.before(step)
+        data_loss = objective.data_loss(step)
+        value = float(data_loss.detach())
+        if not math.isfinite(value):
+            return TrainResult(math.inf, history, diverged=True)
+        optimizer.zero_grad()
+        objective.total(step, data_loss).backward()
+        optimizer.step()
+        history.append(value)
+        if hooks.after is not None and hooks.after(step):
+            break
+    return TrainResult(history[-1] if history else math.nan, history)
+
+
+def batch_rows(
+    n: int, batch_size: int | None, generator: torch.Generator | None
+) -> torch.Tensor | slice:
+    """All ``n`` rows, or ``batch_size`` rows drawn with replacement.
+
+    Parameters
+    ----------
+    n : int
+        Number of rows of the data.
+    batch_size : int or None
+        Rows per batch; ``None`` or at least ``n`` selects every row.
+    generator : torch.Generator or None
+        Source of randomness for the draw.
+
+    Returns
+    -------
+    torch.Tensor or slice
+        An index usable on the data's first axis.
+    """
+    if batch_size is None or batch_size >= n:
+        return slice(None)
+    return torch.randint(n, (batch_size,), generator=generator)
+
+
+def constrain(module: nn.Module) -> bool:
+    """Project ``module`` if it has a ``constrain_`` method.
+
+    Returns ``False`` so that it can serve as a :class:`StepHooks` ``after``.
+    """
+    project = getattr(module, "constrain_", None)
+    if callable(project):
+        project()
+    return False
 
 
 def train_module(
@@ -122,25 +196,26 @@ def train_module(
     TrainResult
         Final loss and per-step history.
     """
-    optimizer = torch.optim.Adam(module.parameters(), lr=config.learning_rate)
-    penalty_fn = getattr(module, "penalty", None)
-    history: list[float] = []
+
+    def data_loss(step: int) -> torch.Tensor:
+        rows = batch_rows(len(X), config.batch_size, generator)
+        return torch.mean((module(X[rows]) - y[rows]) ** 2)
+
+    penalty = getattr(module, "penalty", None)
+    objective = Objective(
+        data_loss, config.penalty_at, penalty if callable(penalty) else None
+    )
     module.train()
-    for step in range(config.max_iter):
-        X_batch, y_batch = _batch(X, y, config.batch_size, generator)
-        data_loss = torch.mean((module(X_batch) - y_batch) ** 2)
-        if not math.isfinite(float(data_loss.detach())):
-            return TrainResult(math.inf, history, diverged=True)
-        loss = data_loss
-        weight = config.penalty_at(step)
-        if weight > 0 and callable(penalty_fn):
-            loss = loss + weight * penalty_fn()
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        _constrain(module)
-        history.append(float(data_loss.detach()))
+    result = run_steps(
+        module.parameters(),
+        objective,
+        config.max_iter,
+        config.learning_rate,
+        StepHooks(after=lambda step: constrain(module)),
+    )
+    if result.diverged:
+        return result
     module.eval()
     with torch.no_grad():
         final = float(torch.mean((module(X) - y) ** 2))
-    return TrainResult(final, history, diverged=not math.isfinite(final))
+    return TrainResult(final, result.history, diverged=not math.isfinite(final))

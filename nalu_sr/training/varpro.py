@@ -12,80 +12,23 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
 
 import torch
 
+from nalu_sr.linalg import (
+    least_squares_torch,
+    relative_error_torch,
+    ridge_fitted_values,
+)
 from nalu_sr.model import StackedModel
-from nalu_sr.training.loop import TrainResult
-from nalu_sr.training.schedules import linear_ramp
-
-
-@dataclass(frozen=True)
-class BodyTrainConfig:
-    """Settings for :func:`train_body`.
-
-    Parameters
-    ----------
-    max_iter : int, default=800
-        Number of optimiser steps.
-    learning_rate : float, default=0.05
-        Adam's learning rate.
-    batch_size : int or None, default=None
-        Rows per step (drawn with replacement); ``None`` uses all rows.
-    penalty_weight : float, default=0.05
-        Peak weight of the pull towards snapped values.
-    penalty_start, penalty_end : float, default=0.3, 0.6
-        Fractions of ``max_iter`` between which the pull ramps up.
-    n_snap_rounds : int, default=4
-        Progressive snapping rounds, spread over the last 40% of steps.
-    ridge : float, default=1e-9
-        Relative ridge term that keeps the head's normal equations solvable.
-    """
-
-    max_iter: int = 800
-    learning_rate: float = 0.05
-    batch_size: int | None = None
-    penalty_weight: float = 0.05
-    penalty_start: float = 0.3
-    penalty_end: float = 0.6
-    n_snap_rounds: int = 4
-    ridge: float = 1e-9
-
-
-def solve_head(
-    hidden: torch.Tensor, y: torch.Tensor, ridge: float = 1e-9
-) -> torch.Tensor:
-    """Least-squares prediction of ``y`` from ``hidden`` plus an intercept.
-
-    Parameters
-    ----------
-    hidden : torch.Tensor
-        Hidden features of shape ``(n, k)``.
-    y : torch.Tensor
-        Targets of shape ``(n,)``.
-    ridge : float, default=1e-9
-        Ridge term relative to the mean diagonal of the normal matrix.
-
-    Returns
-    -------
-    torch.Tensor
-        The fitted values, shape ``(n,)``, differentiable w.r.t. ``hidden``.
-    """
-    design = torch.cat([hidden, torch.ones_like(hidden[:, :1])], dim=1)
-    gram = design.T @ design
-    eye = torch.eye(gram.shape[0], dtype=gram.dtype)
-    damping = ridge * torch.trace(gram).detach() / gram.shape[0] + 1e-30
-    weights = torch.linalg.solve(gram + damping * eye, design.T @ y)
-    prediction: torch.Tensor = design @ weights
-    return prediction
-
-
-def relative_mse(prediction: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Mean squared error divided by the variance of ``y`` (or its mean square)."""
-    scale = torch.var(y, correction=0) if len(y) > 1 else y.pow(2).mean()
-    scale = scale if float(scale) > 0 else torch.ones_like(scale)
-    return torch.mean((prediction - y) ** 2) / scale
+from nalu_sr.training.config import BodyTrainConfig
+from nalu_sr.training.loop import (
+    Objective,
+    StepHooks,
+    TrainResult,
+    batch_rows,
+    run_steps,
+)
 
 
 class _ProgressiveSnapper:
@@ -134,7 +77,7 @@ class _ProgressiveSnapper:
 
 def _snap_steps(config: BodyTrainConfig) -> dict[int, float]:
     """Map each step that starts a snapping round to the fraction it freezes."""
-    rounds = max(config.n_snap_rounds, 1)
+    rounds = config.n_snap_rounds
     start = 0.6 * config.max_iter
     span = 0.4 * config.max_iter
     return {int(start + span * r / rounds): (r + 1) / rounds for r in range(rounds)}
@@ -176,38 +119,46 @@ def train_body(
         ``loss`` is the relative MSE on all rows after the last snapping round.
     """
     start_loss, start_state = _snapped_state(body, X, y)
-    optimizer = torch.optim.Adam(body.parameters(), lr=config.learning_rate)
     snapper = _ProgressiveSnapper(body)
     snap_at = _snap_steps(config)
-    start = int(config.penalty_start * config.max_iter)
-    end = int(config.penalty_end * config.max_iter)
-    history: list[float] = []
-    body.train()
-    for step in range(config.max_iter):
+
+    def before(step: int) -> None:
         if step in snap_at:
-            fresh = [target for _, target in body.discrete_parameters()]
-            snapper.freeze_fraction(snap_at[step], fresh)
-        rows = _rows(len(X), config.batch_size, generator)
-        loss = relative_mse(solve_head(body(X[rows]), y[rows], config.ridge), y[rows])
-        if not math.isfinite(float(loss.detach())):
-            return TrainResult(math.inf, history, diverged=True)
-        weight = linear_ramp(step, start, end, config.penalty_weight)
-        total = loss + weight * _pull(body) if weight > 0 else loss
-        optimizer.zero_grad()
-        total.backward()
-        optimizer.step()
+            snapper.freeze_fraction(snap_at[step], _snap_targets(body))
+
+    def data_loss(step: int) -> torch.Tensor:
+        rows = batch_rows(len(X), config.batch_size, generator)
+        fitted = ridge_fitted_values(body(X[rows]), y[rows], config.ridge)
+        return relative_error_torch(fitted, y[rows])
+
+    def after(step: int) -> bool:
         body.constrain_()
         snapper.project()
-        history.append(float(loss.detach()))
-        if step % _CONVERGENCE_CHECK_EVERY == 0 and (
+        return step % _CONVERGENCE_CHECK_EVERY == 0 and (
             _past(deadline) or _snaps_exactly(body, X, y)
-        ):
-            break
-    snapper.freeze_fraction(1.0, [target for _, target in body.discrete_parameters()])
+        )
+
+    objective = Objective(data_loss, config.penalty_at, lambda: _pull(body))
+    body.train()
+    result = run_steps(
+        body.parameters(),
+        objective,
+        config.max_iter,
+        config.learning_rate,
+        StepHooks(before, after),
+    )
+    if result.diverged:
+        return result
+    snapper.freeze_fraction(1.0, _snap_targets(body))
     if start_loss < _snapped_state(body, X, y)[0]:
         body.load_state_dict(start_state)  # training made the snapped start worse
     body.eval()
-    return _final_result(body, X, y, config, history)
+    return _final_result(body, X, y, config, result.history)
+
+
+def _snap_targets(body: StackedModel) -> list[torch.Tensor]:
+    """Return the values every snappable parameter of ``body`` would snap to now."""
+    return [target for _, target in body.discrete_parameters()]
 
 
 _CONVERGENCE_CHECK_EVERY = 25
@@ -233,11 +184,10 @@ def _snapped_state(
             p.copy_(target)
         state = {k: v.clone() for k, v in body.state_dict().items()}
         hidden = body(X)
-        design = torch.cat([hidden, torch.ones_like(hidden[:, :1])], dim=1)
         loss = math.inf
-        if torch.isfinite(design).all():
-            solution = torch.linalg.lstsq(design, y.unsqueeze(1)).solution
-            loss = float(relative_mse((design @ solution)[:, 0], y))
+        if torch.isfinite(hidden).all():
+            coefficients, intercept = least_squares_torch(hidden, y)
+            loss = float(relative_error_torch(hidden @ coefficients + intercept, y))
         for (p, _), value in zip(pairs, saved, strict=True):
             p.copy_(value)
     return loss, state
@@ -266,15 +216,6 @@ def _pull(body: StackedModel) -> torch.Tensor:
     return torch.stack([torch.abs(p - target).mean() for p, target in pairs]).sum()
 
 
-def _rows(
-    n: int, batch_size: int | None, generator: torch.Generator | None
-) -> torch.Tensor | slice:
-    """All rows, or a random batch drawn with replacement."""
-    if batch_size is None or batch_size >= n:
-        return slice(None)
-    return torch.randint(n, (batch_size,), generator=generator)
-
-
 def _final_result(
     body: StackedModel,
     X: torch.Tensor,
@@ -285,7 +226,8 @@ def _final_result(
     """Relative MSE of the snapped body on all rows."""
     with torch.no_grad():
         try:
-            loss = float(relative_mse(solve_head(body(X), y, config.ridge), y))
+            fitted = ridge_fitted_values(body(X), y, config.ridge)
+            loss = float(relative_error_torch(fitted, y))
         except RuntimeError:  # a singular head system: the body has collapsed
             loss = math.inf
     return TrainResult(loss, history, diverged=not math.isfinite(loss))

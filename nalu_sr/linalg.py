@@ -1,0 +1,190 @@
+"""Least squares with an intercept, and the relative error every stage reports.
+
+Training (torch, on the scaled inputs), extraction (numpy, float64 on the raw
+inputs) and the data-driven initialisations of the architectures all fit a
+target as a linear combination of features plus a constant and score a fit
+relative to the spread of the target. They share these helpers so that the
+design matrix (features first, the intercept column last) and the rule for a
+constant target are written once.
+
+The relative error is the mean squared error divided by the variance of the
+target; for a constant target (variance 0, a single row included) it is
+divided by the target's mean square instead, and for an all-zero target it
+is the plain mean squared error. See :func:`error_scale`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+
+def error_scale(variance: float, mean_square: float) -> float:
+    """Return what a squared error is divided by to make it relative.
+
+    The rule for every relative error in nalu_sr: the target's variance; for
+    a constant target, whose variance is 0, its mean square; for an all-zero
+    target, 1.
+
+    Parameters
+    ----------
+    variance : float
+        Population variance of the target.
+    mean_square : float
+        Mean of the squared target.
+
+    Returns
+    -------
+    float
+        A positive scale.
+
+    Examples
+    --------
+    >>> error_scale(4.0, 9.0), error_scale(0.0, 9.0), error_scale(0.0, 0.0)
+    (4.0, 9.0, 1.0)
+    """
+    if variance > 0:
+        return variance
+    return mean_square if mean_square > 0 else 1.0
+
+
+def relative_error(prediction: np.ndarray, y: np.ndarray) -> float:
+    """Mean squared error of ``prediction`` relative to the spread of ``y``.
+
+    Parameters
+    ----------
+    prediction : numpy.ndarray
+        Predicted values, shape ``(n,)``.
+    y : numpy.ndarray
+        Targets, shape ``(n,)``.
+
+    Returns
+    -------
+    float
+        ``mean((prediction - y)**2) / error_scale(var(y), mean(y**2))``;
+        ``inf`` when any prediction is not finite.
+
+    Examples
+    --------
+    >>> relative_error(np.array([1.0, 3.0]), np.array([0.0, 2.0]))
+    1.0
+    """
+    if not np.all(np.isfinite(prediction)):
+        return math.inf
+    scale = error_scale(float(np.var(y)), float(np.mean(y**2)))
+    return float(np.mean((prediction - y) ** 2) / scale)
+
+
+def relative_error_torch(prediction: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Torch version of :func:`relative_error`, differentiable w.r.t. ``prediction``.
+
+    Parameters
+    ----------
+    prediction : torch.Tensor
+        Predicted values, shape ``(n,)``.
+    y : torch.Tensor
+        Targets, shape ``(n,)``.
+
+    Returns
+    -------
+    torch.Tensor
+        The scalar relative error; unlike :func:`relative_error`, a
+        non-finite prediction gives a non-finite value (training detects
+        divergence from it).
+    """
+    variance = float(torch.var(y, correction=0))
+    scale = error_scale(variance, float(y.pow(2).mean()))
+    return torch.mean((prediction - y) ** 2) / scale
+
+
+def least_squares(features: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
+    """Fit ``y ~ features @ coefficients + intercept`` by least squares.
+
+    Parameters
+    ----------
+    features : numpy.ndarray
+        Shape ``(n, k)``; ``k`` may be 0 (only the intercept is fitted).
+    y : numpy.ndarray
+        Targets, shape ``(n,)``.
+
+    Returns
+    -------
+    coefficients : numpy.ndarray
+        Shape ``(k,)``.
+    intercept : float
+        The constant term.
+
+    Examples
+    --------
+    >>> coefficients, intercept = least_squares(
+    ...     np.array([[0.0], [1.0], [2.0]]), np.array([1.0, 3.0, 5.0])
+    ... )
+    >>> np.round(coefficients, 12).tolist(), round(intercept, 12)
+    ([2.0], 1.0)
+    """
+    design = np.column_stack([features, np.ones(len(y))])
+    solution = np.linalg.lstsq(design, y, rcond=None)[0]
+    return solution[:-1], float(solution[-1])
+
+
+def least_squares_torch(
+    features: torch.Tensor, y: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Torch version of :func:`least_squares` (``torch.linalg.lstsq``).
+
+    Parameters
+    ----------
+    features : torch.Tensor
+        Shape ``(n, k)``, finite.
+    y : torch.Tensor
+        Targets, shape ``(n,)``.
+
+    Returns
+    -------
+    coefficients : torch.Tensor
+        Shape ``(k,)``.
+    intercept : torch.Tensor
+        The constant term, a 0-dimensional tensor.
+    """
+    design = torch.cat([features, torch.ones_like(y).unsqueeze(1)], dim=1)
+    solution = torch.linalg.lstsq(design, y.unsqueeze(1)).solution[:, 0]
+    return solution[:-1], solution[-1]
+
+
+def ridge_fitted_values(
+    features: torch.Tensor, y: torch.Tensor, ridge: float = 1e-9
+) -> torch.Tensor:
+    """Fitted values of a slightly damped least-squares fit with an intercept.
+
+    Solves the normal equations with a ridge term so that they stay solvable
+    when features are collinear, and so that the result is differentiable
+    with respect to ``features`` (variable projection trains through it).
+
+    Parameters
+    ----------
+    features : torch.Tensor
+        Shape ``(n, k)``.
+    y : torch.Tensor
+        Targets, shape ``(n,)``.
+    ridge : float, default=1e-9
+        Ridge term relative to the mean diagonal of the normal matrix.
+
+    Returns
+    -------
+    torch.Tensor
+        The fitted values, shape ``(n,)``.
+
+    Raises
+    ------
+    RuntimeError
+        From ``torch.linalg.solve`` when the damped system is still singular.
+    """
+    design = torch.cat([features, torch.ones_like(features[:, :1])], dim=1)
+    gram = design.T @ design
+    eye = torch.eye(gram.shape[0], dtype=gram.dtype, device=gram.device)
+    damping = ridge * torch.trace(gram).detach() / gram.shape[0] + 1e-30
+    weights = torch.linalg.solve(gram + damping * eye, design.T @ y)
+    fitted: torch.Tensor = design @ weights
+    return fitted
