@@ -91,24 +91,67 @@ def hidden_features(records: Sequence[SnappedUnit], X: np.ndarray) -> np.ndarray
 
 
 @dataclass
-class _Head:
-    """A linear head: chosen columns, their coefficients and an intercept."""
+class Head:
+    """A linear head: chosen columns, their coefficients and an intercept.
+
+    Attributes
+    ----------
+    columns : list of int
+        Hidden features used.
+    coefficients : list of Number
+        Their coefficients (floats, or exact numbers once simplified).
+    intercept : Number
+        The constant term.
+    """
 
     columns: list[int]
     coefficients: list[Number]
     intercept: Number
 
     def predict(self, H: np.ndarray) -> np.ndarray:
+        """Evaluate the head on hidden features ``H``."""
         result = np.full(H.shape[0], float(self.intercept))
         for column, coefficient in zip(self.columns, self.coefficients, strict=True):
             result = result + float(coefficient) * H[:, column]
         return result
 
 
-def _least_squares(H: np.ndarray, y: np.ndarray, columns: list[int]) -> _Head:
+def _least_squares(H: np.ndarray, y: np.ndarray, columns: list[int]) -> Head:
     """Fit coefficients of ``columns`` and an intercept by least squares."""
     coefficients, intercept = least_squares(H[:, columns], y)
-    return _Head(columns, [float(c) for c in coefficients], intercept)
+    return Head(columns, [float(c) for c in coefficients], intercept)
+
+
+def fit_head(
+    H_train: np.ndarray,
+    H_val: np.ndarray,
+    split: Split,
+    columns: list[int],
+    tol: float,
+) -> Head:
+    """Fit a linear head on hidden features: least squares, pruning, constants.
+
+    Parameters
+    ----------
+    H_train, H_val : numpy.ndarray
+        Hidden features of the training and validation rows.
+    split : Split
+        The rows (only the targets are read).
+    columns : list of int
+        Columns of ``H`` the head may use.
+    tol : float
+        Relative validation loss that pruning and constant simplification
+        may always reach.
+
+    Returns
+    -------
+    Head
+        Columns kept, their coefficients and the intercept (exact numbers
+        where the validation rows allow).
+    """
+    head = _least_squares(H_train, split.y_train, columns)
+    head = _prune_terms(head, H_train, split, H_val, tol)
+    return _simplify_constants(head, H_val, split.y_val, tol)
 
 
 def _distinct_columns(expressions: Sequence[sympy.Expr], H: np.ndarray) -> list[int]:
@@ -126,8 +169,8 @@ def _distinct_columns(expressions: Sequence[sympy.Expr], H: np.ndarray) -> list[
 
 
 def _prune_terms(
-    head: _Head, H_train: np.ndarray, split: Split, H_val: np.ndarray, tol: float
-) -> _Head:
+    head: Head, H_train: np.ndarray, split: Split, H_val: np.ndarray, tol: float
+) -> Head:
     """Drop terms (smallest contribution first) while validation loss allows."""
     loss = relative_error(head.predict(H_val), split.y_val)
     contributions = [
@@ -145,8 +188,8 @@ def _prune_terms(
 
 
 def _simplify_constants(
-    head: _Head, H_val: np.ndarray, y_val: np.ndarray, tol: float
-) -> _Head:
+    head: Head, H_val: np.ndarray, y_val: np.ndarray, tol: float
+) -> Head:
     """Replace constants by simple exact numbers where validation allows.
 
     Two passes share one bound on the loss, set by the unsimplified head, so
@@ -168,12 +211,12 @@ def _simplify_constants(
 
 
 def _replace_constants(
-    head: _Head,
+    head: Head,
     H_val: np.ndarray,
     y_val: np.ndarray,
     limit: float,
     replacements: Callable[[float], list[sympy.Expr]],
-) -> tuple[_Head, bool]:
+) -> tuple[Head, bool]:
     """Replace each float constant by its first replacement within ``limit``.
 
     Returns the new head and whether every float constant was replaced.
@@ -184,7 +227,7 @@ def _replace_constants(
         if not isinstance(value, float):
             continue  # already exact
         for exact in replacements(value):
-            trial = _Head(head.columns, list(head.coefficients), head.intercept)
+            trial = Head(head.columns, list(head.coefficients), head.intercept)
             if slot == -1:
                 trial.intercept = exact
             else:
@@ -281,7 +324,7 @@ def _hidden_expressions(
 
 def _emit_formula(
     records: Sequence[SnappedUnit],
-    head: _Head,
+    head: Head,
     n_hidden: int,
     symbols: Sequence[sympy.Symbol],
     split: Split,
@@ -346,9 +389,7 @@ def extract_candidate(
     H_val = hidden_features(records, split.X_val)
     columns = _distinct_columns(expressions, H_train)
     columns = [j for j in columns if np.all(np.isfinite(H_val[:, j]))]
-    head = _least_squares(H_train, split.y_train, columns)
-    head = _prune_terms(head, H_train, split, H_val, tol)
-    head = _simplify_constants(head, H_val, split.y_val, tol)
+    head = fit_head(H_train, H_val, split, columns, tol)
     expression = _emit_formula(records, head, H_train.shape[1], symbols, split)
     return Candidate(
         expression=expression,

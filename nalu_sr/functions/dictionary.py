@@ -17,9 +17,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
-import torch
-
 import sympy
+import torch
 
 from nalu_sr.functions.refine import free_slots
 from nalu_sr.functions.terms import Argument, Term, monomial
@@ -78,9 +77,7 @@ def build_dictionary(primitives: PrimitiveSet, X: np.ndarray) -> Dictionary:
     term's formula and its values agree for every row.
     """
     positive = tuple(bool(v) for v in np.all(X > 0, axis=0))
-    unary = tuple(
-        p for p in primitives if p.arity == 1 and p.name not in _STRUCTURAL
-    )
+    unary = tuple(p for p in primitives if p.arity == 1 and p.name not in _STRUCTURAL)
     if not any(p.name == "identity" for p in unary):
         # (x0 - x1)*x2 and (x1 - x2)**2 are products and powers of sums
         unary = (*unary, resolve_primitives(("identity",))[0])

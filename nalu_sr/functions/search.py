@@ -14,13 +14,10 @@ import torch
 from nalu_sr.extraction.candidate import (
     LOOSE_MATCH_MAX_LOSS,
     Candidate,
+    Head,
     Split,
-    _Head,
-    _least_squares,
-    _prune_terms,
-    _simplify_constants,
     expression_complexity,
-    relative_loss,
+    fit_head,
 )
 from nalu_sr.extraction.simplify import simplify_checked
 from nalu_sr.functions.dictionary import (
@@ -38,6 +35,7 @@ from nalu_sr.functions.refine import (
 )
 from nalu_sr.functions.terms import Term, term_matrix
 from nalu_sr.functions.transforms import TargetTransform, target_transforms
+from nalu_sr.linalg import relative_error
 from nalu_sr.primitives import PrimitiveSet
 from nalu_sr.units.snapped import to_sympy_number
 
@@ -250,7 +248,10 @@ def _to_candidate(
     X_train = torch.as_tensor(split.X_train, dtype=torch.float64)
     X_val = torch.as_tensor(split.X_val, dtype=torch.float64)
     with np.errstate(all="ignore"):
-        z_train, z_val = transform.forward(split.y_train), transform.forward(split.y_val)
+        z_train, z_val = (
+            transform.forward(split.y_train),
+            transform.forward(split.y_val),
+        )
         terms, _ = snap_constants(
             state.terms, X_train, z_train, tol, loose=state.loss <= LOOSE_MATCH_MAX_LOSS
         )
@@ -263,12 +264,12 @@ def _to_candidate(
     if not np.all(np.isfinite(z_val)):
         return None
     z_split = Split(split.X_train, z_train, split.X_val, z_val)
-    head = _least_squares(H_train, z_train, columns)
-    head = _prune_terms(head, H_train, z_split, H_val, tol)
-    head = _simplify_constants(head, H_val, z_val, tol)
+    head = fit_head(H_train, H_val, z_split, columns, tol)
     with np.errstate(all="ignore"):
-        val_loss = relative_loss(transform.inverse(head.predict(H_val)), split.y_val)
-        train_loss = relative_loss(transform.inverse(head.predict(H_train)), split.y_train)
+        val_loss = relative_error(transform.inverse(head.predict(H_val)), split.y_val)
+        train_loss = relative_error(
+            transform.inverse(head.predict(H_train)), split.y_train
+        )
     if not math.isfinite(val_loss):
         return None
     expression = transform.inverse_sympy(_head_expression(head, terms, symbols))
@@ -287,7 +288,7 @@ def _to_candidate(
 
 
 def _head_expression(
-    head: _Head, terms: Sequence[Term], symbols: Sequence[sympy.Symbol]
+    head: Head, terms: Sequence[Term], symbols: Sequence[sympy.Symbol]
 ) -> sympy.Expr:
     total = to_sympy_number(head.intercept)
     for column, coefficient in zip(head.columns, head.coefficients, strict=True):

@@ -110,10 +110,14 @@ class Term:
 
     def describe(self) -> str:
         """A short key that tells terms apart (used to avoid duplicates)."""
-        argument = None if self.argument is None else (
-            self.argument.exponents,
-            self.argument.weights,
-            self.argument.power,
+        argument = (
+            None
+            if self.argument is None
+            else (
+                self.argument.exponents,
+                self.argument.weights,
+                self.argument.power,
+            )
         )
         name = None if self.primitive is None else self.primitive.name
         return repr((self.factor, name, argument))

@@ -58,7 +58,9 @@ def target_transforms(y: np.ndarray, names: tuple[str, ...]) -> list[TargetTrans
     for name in names:
         if name == "identity":
             found.append(_identity())
-        elif name == "inverse" and magnitude.min() > _INVERSE_MIN_RATIO * magnitude.max():
+        elif (
+            name == "inverse" and magnitude.min() > _INVERSE_MIN_RATIO * magnitude.max()
+        ):
             found.append(_inverse())
         elif name == "log" and sign is not None:
             found.append(_log(sign))
