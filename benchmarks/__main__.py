@@ -2,7 +2,8 @@
 
 Each suite is a module with ``DESCRIPTION`` (one line), ``add_arguments(parser)``
 and ``run(args) -> int``. Suites are imported only when run, so a suite whose
-optional dependencies are missing does not break the others.
+optional dependencies are missing does not break the others, and ``list`` or
+``--help`` imports none of them.
 """
 
 from __future__ import annotations
@@ -10,53 +11,100 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from collections.abc import Sequence
 from types import ModuleType
+from typing import NamedTuple
 
 from benchmarks._common import RESULTS_DIR
 
-#: Suite name -> module path.
-SUITES: dict[str, str] = {
-    "mlp-extrapolation": "benchmarks.paper.mlp_extrapolation",
-    "static": "benchmarks.paper.static_arithmetic",
-    "recurrent": "benchmarks.paper.recurrent",
-    "arithmetic": "benchmarks.sr.suite",
-    "feynman": "benchmarks.sr.suite",
-    "strogatz": "benchmarks.sr.suite",
+
+class Suite(NamedTuple):
+    """Where a suite lives and what it does, known without importing it."""
+
+    module: str
+    description: str
+
+
+_SR = "ground-truth symbolic regression (SRBench protocol) of nalu_sr and peer tools"
+
+#: Suite name -> module path and one-line description. A test keeps each
+#: description equal to its module's ``DESCRIPTION``.
+SUITES: dict[str, Suite] = {
+    "mlp-extrapolation": Suite(
+        "benchmarks.paper.mlp_extrapolation",
+        "NALU paper Figure 1: MLPs learning y = x fail outside [-5, 5]",
+    ),
+    "static": Suite(
+        "benchmarks.paper.static_arithmetic",
+        "NALU paper Table 1, static half: a∘b of subset sums (Madsen protocol)",
+    ),
+    "recurrent": Suite(
+        "benchmarks.paper.recurrent",
+        "NALU paper Table 1, recurrent half: a∘b of sums over a sequence",
+    ),
+    "arithmetic": Suite("benchmarks.sr.suite", _SR),
+    "feynman": Suite("benchmarks.sr.suite", _SR),
+    "strogatz": Suite("benchmarks.sr.suite", _SR),
+    "recovery": Suite(
+        "benchmarks.recovery",
+        "exact recovery of the arithmetic formulas by default NALURegressor fits",
+    ),
 }
 
 
 def load_suite(name: str) -> ModuleType:
     """Import the module that implements suite ``name``."""
-    return importlib.import_module(SUITES[name])
+    return importlib.import_module(SUITES[name].module)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The ``python -m benchmarks`` argument parser, one sub-parser per suite."""
+def requested_suite(argv: Sequence[str]) -> str | None:
+    """The suite named by ``run SUITE ...``, found without parsing the options.
+
+    Neither the top level nor ``run`` has options besides ``--help``, so the
+    suite, when there is one, is the second word.
+    """
+    if len(argv) >= 2 and argv[0] == "run" and argv[1] in SUITES:
+        return argv[1]
+    return None
+
+
+def add_common_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options every suite takes: ``--quick``, ``--jobs``, ``--output``."""
+    parser.add_argument("--quick", action="store_true", help="a small subset")
+    parser.add_argument("--jobs", type=int, default=1, help="parallel processes")
+    parser.add_argument(
+        "--output",
+        default=str(RESULTS_DIR),
+        help="folder for the CSV results, plots and the markdown report",
+    )
+
+
+def build_parser(suite: str | None = None) -> argparse.ArgumentParser:
+    """The ``python -m benchmarks`` argument parser, one sub-parser per suite.
+
+    Only ``suite`` (when given) is imported, to add its own options; the
+    other sub-parsers know just their description.
+    """
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("list", help="list the suites")
     run = commands.add_parser("run", help="run one suite")
     suites = run.add_subparsers(dest="suite", required=True, metavar="SUITE")
-    for name in SUITES:
-        module = load_suite(name)
-        sub = suites.add_parser(name, help=module.DESCRIPTION)
-        sub.add_argument("--quick", action="store_true", help="a small subset")
-        sub.add_argument("--jobs", type=int, default=1, help="parallel processes")
-        sub.add_argument(
-            "--output",
-            default=str(RESULTS_DIR),
-            help="folder for the CSV results, plots and the markdown report",
-        )
-        module.add_arguments(sub)
+    for name, entry in SUITES.items():
+        sub = suites.add_parser(name, help=entry.description)
+        if name == suite:
+            add_common_arguments(sub)
+            load_suite(name).add_arguments(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run the chosen suite."""
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(requested_suite(argv)).parse_args(argv)
     if args.command == "list":
-        for name in SUITES:
-            print(f"{name:20s} {load_suite(name).DESCRIPTION}")
+        for name, entry in SUITES.items():
+            print(f"{name:20s} {entry.description}")
         return 0
     return int(load_suite(args.suite).run(args))
 

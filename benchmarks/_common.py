@@ -20,7 +20,9 @@ from typing import Any
 
 #: Default folder for results (CSV files, plots, reports); git-ignored.
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
-#: Where the public benchmark data lives in this workplace (read-only).
+#: The public benchmark data (read-only), when a ``shared/benchmarks`` folder sits
+#: beside the repository's; the only path outside the repository that anything
+#: reads, and optional: what needs it skips or says so when it is absent.
 SHARED_BENCHMARKS = Path(__file__).resolve().parents[2] / "shared" / "benchmarks"
 
 

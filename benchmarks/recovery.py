@@ -4,23 +4,24 @@ For each formula and seed: 1,000 noise-free training rows with every input
 drawn from U(1, 5); fit with default settings; count an exact recovery when
 ``sympy.simplify(found - truth) == 0`` after rounding the found formula's float
 constants to 6 significant digits; measure R^2 on 1,000 rows drawn from
-U(1, 21), a range five times wider. Prints a markdown table and writes it with
-the command, machine and date to ``docs/recovery.md`` (``--output``).
+U(1, 21), a range five times wider. Stores one row per fit in
+``<output>/<report>.csv`` (finished fits are skipped on the next run), prints
+a markdown table and writes it with the command, machine and date to
+``<output>/<report>.md``.
 
-Run: ``python benchmarks/recovery.py [--seeds 10] [--jobs 2] [--only NAME ...]``
+Run: ``python -m benchmarks run recovery [--seeds 10] [--jobs 2] [--only NAME ...]
+[--range LOW HIGH] [--report NAME] [--output DIR]``. ``python
+benchmarks/recovery.py ARGS`` is the same command.
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime
-import os
-import platform
 import statistics
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -29,14 +30,46 @@ import sympy
 if not __package__:  # run as a script: make ``benchmarks`` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks._common import (
+    ResultStore,
+    parallel_map,
+    progress,
+    report_header,
+    write_report,
+)
 from benchmarks.sr.problems import ARITHMETIC_FORMULAS
 from nalu_sr import NALURegressor
 
+DESCRIPTION = "exact recovery of the arithmetic formulas by default NALURegressor fits"
+
 N_ROWS = 1000
+DEFAULT_SEEDS = 10
+QUICK_SEEDS = 2
+DEFAULT_RANGE = (1.0, 5.0)
 #: Formulas with no real value on negative inputs, skipped for mixed-sign ranges.
 POSITIVE_ONLY = {"sqrt(x0)"}
 #: The arithmetic suite (shared with ``python -m benchmarks run arithmetic``).
 SUITE = ARITHMETIC_FORMULAS
+KEY_FIELDS = ("formula", "seed", "low", "high")
+#: One fit: formula, seed and the training range.
+Task = tuple[str, int, float, float]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of the recovery suite."""
+    parser.add_argument(
+        "--seeds", type=int,
+        help=f"seeds 0..N-1 ({DEFAULT_SEEDS}; quick {QUICK_SEEDS})",
+    )  # fmt: skip
+    parser.add_argument("--only", nargs="+", metavar="NAME", help="only these")
+    parser.add_argument(
+        "--range", nargs=2, type=float, default=DEFAULT_RANGE, metavar=("LOW", "HIGH"),
+        help="training inputs U(LOW, HIGH) (1 5)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--report", default="recovery", metavar="NAME",
+        help="file names <output>/NAME.md and NAME.csv (recovery)",
+    )  # fmt: skip
 
 
 def _sample(truth, symbols, low, high, seed):
@@ -76,10 +109,36 @@ def run_one(name: str, seed: int, low: float = 1.0, high: float = 5.0) -> dict:
     return {
         "formula": name,
         "seed": seed,
+        "low": low,
+        "high": high,
         "exact": is_exact(model.expression_, truth),
         "r2_extrapolation": float(model.score(X_far, y_far)),
         "seconds": seconds,
         "found": str(model.expression_),
+    }
+
+
+def _run_task(task: Task) -> dict:
+    return run_one(*task)
+
+
+def selected_formulas(only: list[str] | None, low: float) -> list[str]:
+    """The formulas to fit: ``only`` (else all), less those undefined below 0."""
+    names = only or list(SUITE)
+    unknown = sorted(set(names) - set(SUITE))
+    if unknown:
+        raise SystemExit(f"unknown formulas: {', '.join(unknown)}")
+    return [name for name in names if low > 0 or name not in POSITIVE_ONLY]
+
+
+def _parsed(row: dict[str, str]) -> dict[str, Any]:
+    """A stored row with its numbers and truth value read back."""
+    return {
+        **row,
+        "seed": int(row["seed"]),
+        "exact": row["exact"] == "True",
+        "r2_extrapolation": float(row["r2_extrapolation"]),
+        "seconds": float(row["seconds"]),
     }
 
 
@@ -116,40 +175,58 @@ def _markdown(summary: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> str:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=10)
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--only", nargs="*", default=None)
-    parser.add_argument("--range", nargs=2, type=float, default=(1.0, 5.0))
-    parser.add_argument("--output", default="docs/recovery.md")
-    args = parser.parse_args(argv)
-    low, high = args.range
-    names = [
-        name
-        for name in (args.only or list(SUITE))
-        if low > 0 or name not in POSITIVE_ONLY
-    ]
-    tasks = [(name, seed, low, high) for name in names for seed in range(args.seeds)]
-    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        rows = list(pool.map(run_one, *zip(*tasks, strict=True)))
-    table = _markdown(_summarise(rows))
-    command = "python benchmarks/recovery.py " + " ".join(argv or sys.argv[1:])
-    header = (
-        f"# Exact-recovery benchmark, inputs U{(low, high)}\n\n"
-        f"Command: `{command.strip()}`  \n"
-        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}  \nDate: {datetime.date.today()}  \n"
-        f"Protocol: {N_ROWS} noise-free rows, inputs U{(low, high)}, default "
+def _protocol(low: float, high: float, jobs: int) -> str:
+    return (
+        f"- Protocol: {N_ROWS} noise-free rows, inputs U{(low, high)}, default "
         f"`NALURegressor(random_state=seed)`; extrapolation R^2 on "
         f"U{extrapolation_range(low, high)}; seconds are wall time per fit with "
-        f"{args.jobs} fits in parallel.\n\n"
+        f"{jobs} fits in parallel.\n\n"
     )
+
+
+def _key(task: Task) -> tuple[str, ...]:
+    """A task's key fields as :class:`ResultStore` compares them (strings)."""
+    return tuple(str(field) for field in task)
+
+
+def _stored_key(row: dict[str, str]) -> tuple[str, ...]:
+    return tuple(row[field] for field in KEY_FIELDS)
+
+
+def _fit_missing(store: ResultStore, tasks: list[Task], jobs: int) -> None:
+    done = {_stored_key(row) for row in store.rows()}
+    missing = [task for task in tasks if _key(task) not in done]
+    results = parallel_map(_run_task, missing, jobs)
+    for row in progress(results, len(missing), "recovery"):
+        store.append(row)
+
+
+def _stored_rows(store: ResultStore, tasks: list[Task]) -> list[dict[str, Any]]:
+    """The rows of ``tasks``, in task order (the table shows seed 0's formula)."""
+    stored = {_stored_key(row): row for row in store.rows()}
+    return [_parsed(stored[_key(task)]) for task in tasks]
+
+
+def run(args: argparse.Namespace) -> int:
+    """Fit the missing (formula, seed) pairs, then print and write the report."""
+    low, high = args.range
+    seeds = args.seeds
+    if seeds is None:
+        seeds = QUICK_SEEDS if args.quick else DEFAULT_SEEDS
+    names = selected_formulas(args.only, low)
+    tasks = [(name, seed, low, high) for name in names for seed in range(seeds)]
+    output = Path(args.output)
+    store = ResultStore(output / f"{args.report}.csv", KEY_FIELDS)
+    _fit_missing(store, tasks, args.jobs)
+    table = _markdown(_summarise(_stored_rows(store, tasks)))
     print(table)
-    if args.output:
-        Path(args.output).write_text(header + table + "\n")
-    return table
+    title = f"Exact-recovery benchmark, inputs U{(low, high)}"
+    header = report_header(title) + _protocol(low, high, args.jobs)
+    write_report(output / f"{args.report}.md", header + table + "\n")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    from benchmarks.__main__ import main
+
+    sys.exit(main(["run", "recovery", *sys.argv[1:]]))

@@ -96,6 +96,8 @@ class _Compiler:
         if isinstance(expression, sympy.Piecewise):
             pieces = (part for pair in expression.args for part in pair.args)
             return _Node("piecewise", tuple(self.compile(part) for part in pieces))
+        if isinstance(expression, sympy.AccumBounds):
+            raise ValueError(self._interval_message(expression))
         op = _ELEMENTWISE.get(type(expression))
         if op is None:
             raise ValueError(
@@ -103,6 +105,17 @@ class _Compiler:
                 f"to {self.target}: unsupported (in {expression})"
             )
         return _Node(op, tuple(self.compile(arg) for arg in expression.args))
+
+    def _interval_message(self, bounds: sympy.AccumBounds) -> str:
+        """Why an ``AccumBounds`` node cannot be converted."""
+        # SymPy writes sin(oo) and the like as the interval of values the
+        # function keeps taking: a set, not one number, so there is nothing
+        # to evaluate (NaN would hide that the formula itself is degenerate).
+        return (
+            f"cannot convert SymPy node 'AccumulationBounds' to {self.target}: "
+            f"{bounds} is an interval of values, not a number (SymPy builds one "
+            f"for a function such as sin of an infinite argument)"
+        )
 
     def _symbol(self, symbol: sympy.Symbol) -> _Node:
         """Build the node reading the input column of ``symbol``."""

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import sympy
 import torch
-from hypothesis import given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st
 
 from nalu_sr.export.serialize import ALLOWED_FUNCTIONS
 from nalu_sr.export.torch import SympyModule, sympy_to_torch
@@ -277,7 +277,13 @@ expressions = st.recursive(leaves, _extend, max_leaves=10)
 
 @settings(max_examples=50, deadline=None)
 @given(expressions)
+@example(sympy.exp(sympy.sin(sympy.Abs(sympy.Integer(0) ** -1))))  # seed 16's find
 def test_module_matches_lambdify_and_round_trips(expression):
+    if expression.has(sympy.AccumBounds):
+        # e.g. sin(Abs(0**-1)) = sin(oo): an interval, refused by name
+        with pytest.raises(ValueError, match="'AccumulationBounds' to torch"):
+            SympyModule(expression, [a, b])
+        return
     module = SympyModule(expression, [a, b])
     assert module.sympy() == expression
     assert len(list(module.parameters())) == len(expression.atoms(sympy.Float))
@@ -324,3 +330,40 @@ def test_complex_infinity_evaluates_to_nan_and_round_trips():
         values = module(torch.ones(3, 1, dtype=torch.float64))
         assert torch.isnan(values).all()
         assert module.sympy() == expression
+
+
+@pytest.mark.parametrize(
+    ("build", "bounds"),
+    [
+        # The chain hypothesis found: 0**-1 is zoo, Abs(zoo) is oo, sin(oo) an interval.
+        (lambda: sympy.sin(sympy.Abs(sympy.Integer(0) ** -1)), "AccumBounds(-1, 1)"),
+        (lambda: sympy.exp(sympy.sin(sympy.oo)), "AccumBounds(exp(-1), E)"),
+        (lambda: a + sympy.cos(-sympy.oo), "AccumBounds(a - 1, a + 1)"),
+    ],
+)
+def test_accumulation_bounds_are_refused_naming_the_node(build, bounds):
+    """Regression: ``--hypothesis-seed=16`` built exp(sin(Abs(zoo))), an interval."""
+    expression = build()
+    assert isinstance(expression, sympy.AccumBounds)
+    with pytest.raises(ValueError) as raised:
+        SympyModule(expression, [a, b])
+    assert str(raised.value) == (
+        f"cannot convert SymPy node 'AccumulationBounds' to torch: {bounds} is an "
+        "interval of values, not a number (SymPy builds one for a function such "
+        "as sin of an infinite argument)"
+    )
+
+
+def test_accumulation_bounds_inside_a_formula_are_refused():
+    expression = sympy.Add(b, sympy.sin(sympy.oo), evaluate=False) * sympy.exp(a)
+    assert expression.has(sympy.AccumBounds)
+    with pytest.raises(ValueError, match=r"AccumBounds\(-1, 1\) is an interval"):
+        SympyModule(expression, [a, b])
+
+
+def test_sin_of_complex_infinity_itself_is_nan():
+    """sin(zoo) is SymPy's nan, not an interval: it evaluates like ``zoo``."""
+    expression = sympy.sin(sympy.zoo)
+    assert expression is sympy.nan
+    module = sympy_to_torch(expression, [a])
+    assert torch.isnan(module(torch.ones(2, 1, dtype=torch.float64))).all()
