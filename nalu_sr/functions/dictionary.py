@@ -58,7 +58,7 @@ class Dictionary:
 
 
 def restricted(dictionary: Dictionary, feature: int) -> Dictionary:
-    """The part of ``dictionary`` whose terms depend on ``feature`` alone."""
+    """Return the part of ``dictionary`` whose terms depend on ``feature`` alone."""
 
     def alone(exponents: Sequence[object]) -> bool:
         return all(e == 0 for i, e in enumerate(exponents) if i != feature)
@@ -103,7 +103,7 @@ def _redundant(primitive: Primitive, argument: Argument) -> bool:
 
 
 def term_complexity(term: Term) -> int:
-    """A rough size of a term, to prefer the simpler of two equal fits."""
+    """Return a rough size of a term, to prefer the simpler of two equal fits."""
     size = sum(1 for e in term.factor if e != 0)
     if term.primitive is not None and term.argument is not None:
         argument = term.argument.exponents or term.argument.weights or ()
@@ -179,7 +179,7 @@ def _base_terms(
     with torch.no_grad():
         arguments = [argument.values(X) for argument in dictionary.arguments]
         for primitive in dictionary.primitives:
-            for argument, g in zip(dictionary.arguments, arguments):
+            for argument, g in zip(dictionary.arguments, arguments, strict=True):
                 if _redundant(primitive, argument):
                     continue
                 for scale in scales_of(primitive):

@@ -244,7 +244,9 @@ def _alternatives(term: Term) -> list[list[Term]]:
         return options
     argument = term.argument
     if argument.exponents is not None:
-        flattened = tuple(f + e for f, e in zip(term.factor, argument.exponents))
+        flattened = tuple(
+            f + e for f, e in zip(term.factor, argument.exponents, strict=True)
+        )
         options.append([Term(flattened)])
     else:
         options.append([Term(term.factor, _IDENTITY, argument)])

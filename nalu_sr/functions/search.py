@@ -181,7 +181,6 @@ class _Beam:
     def _children(self, state: _State) -> list[_State]:
         X, z = self._rank
         X_fit, z_fit = self._refine
-        tol = self._config.tol
         exclude = frozenset(t.describe() for t in state.terms)
         fixed = term_matrix(state.terms, X)
         ranked = rank_terms(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
+from typing import TypeAlias
 
 import numpy as np
 import sympy
@@ -12,8 +13,10 @@ import torch
 
 from nalu_sr.primitives import Primitive
 
+ONE: sympy.Expr = sympy.Integer(1)
+ZERO: sympy.Expr = sympy.Integer(0)
 #: An inner constant: a fitted float, or an exact SymPy number once snapped.
-Constant = float | sympy.Expr
+Constant: TypeAlias = float | sympy.Expr
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,9 @@ class Argument:
     def to_sympy(self, symbols: Sequence[sympy.Symbol]) -> sympy.Expr:
         """Return the argument over ``symbols``."""
         if self.weights is not None:
-            total = sympy.Add(*(w * s for w, s in zip(self.weights, symbols)))
+            total = sympy.Add(
+                *(w * s for w, s in zip(self.weights, symbols, strict=True))
+            )
             return total**self.power
         assert self.exponents is not None
         return monomial_sympy(self.exponents, symbols)
@@ -73,8 +78,8 @@ class Term:
     factor: tuple[Fraction, ...]
     primitive: Primitive | None = None
     argument: Argument | None = None
-    scale: Constant = sympy.Integer(1)
-    offset: Constant = sympy.Integer(0)
+    scale: Constant = ONE
+    offset: Constant = ZERO
 
     @property
     def constants(self) -> tuple[Constant, Constant]:
@@ -109,7 +114,7 @@ class Term:
         return factor * self.primitive.to_sympy(inner)
 
     def describe(self) -> str:
-        """A short key that tells terms apart (used to avoid duplicates)."""
+        """Return a key that tells terms apart (used to avoid duplicates)."""
         argument = (
             None
             if self.argument is None
@@ -135,11 +140,11 @@ def monomial(X: torch.Tensor, exponents: Sequence[Fraction]) -> torch.Tensor:
 def monomial_sympy(
     exponents: Sequence[Fraction], symbols: Sequence[sympy.Symbol]
 ) -> sympy.Expr:
-    """The monomial ``prod_i symbols[i]**exponents[i]`` with exact exponents."""
+    """Return ``prod_i symbols[i]**exponents[i]`` with exact exponents."""
     return sympy.Mul(
         *(
             s ** sympy.Rational(e.numerator, e.denominator)
-            for e, s in zip(exponents, symbols)
+            for e, s in zip(exponents, symbols, strict=True)
             if e != 0
         )
     )

@@ -47,7 +47,7 @@ def _same_sign(y: np.ndarray) -> float | None:
 
 
 def target_transforms(y: np.ndarray, names: tuple[str, ...]) -> list[TargetTransform]:
-    """The transforms among ``names`` that are defined on every value of ``y``.
+    """Return the transforms among ``names`` defined on every value of ``y``.
 
     ``log`` and ``square`` need targets of one sign (the sign is kept as a
     factor); ``inverse`` needs targets bounded away from zero.
