@@ -375,4 +375,3 @@ def _should_stop(outcome: SearchOutcome, config: SearchConfig, started: float) -
             outcome.timed_out = True
             return True
     return False
-

@@ -80,7 +80,7 @@ def choose(
     tol: float,
     selection_factor: float,
 ) -> FittedFormulas:
-    """Number the candidates of a search, choose one, and tabulate them all.
+    """Sort the candidates of a search, choose one, and tabulate them all.
 
     Parameters
     ----------
