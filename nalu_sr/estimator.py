@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import sympy
@@ -33,9 +33,6 @@ from nalu_sr.search import (
 )
 from nalu_sr.selection import FittedFormulas, choose, poor_fit_message
 from nalu_sr.symbols import feature_symbols
-
-if TYPE_CHECKING:
-    pass
 
 
 class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
