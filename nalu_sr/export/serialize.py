@@ -3,6 +3,8 @@
 Formulas are stored as JSON trees of whitelisted SymPy node types (never as
 code or strings to be parsed), so loading a file can only ever build numbers,
 the declared feature symbols, and functions from :data:`ALLOWED_FUNCTIONS`.
+:func:`save_model` and :func:`load_model` do the work of
+``NALURegressor.save`` and ``NALURegressor.load``.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from nalu_sr.exceptions import ModelFileError
 from nalu_sr.extraction.candidate import Candidate
 from nalu_sr.selection import FittedFormulas
 
-# Importable from here too, where they lived before.
+# ModelFileError and symbols_from_names lived here; both stay importable.
 from nalu_sr.symbols import symbols_from_names
 
 __all__ = [
