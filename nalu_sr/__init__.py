@@ -5,9 +5,11 @@ user-extensible set of primitive functions are trained on data, then snapped
 to exact weights and read off as SymPy formulas.
 """
 
+from nalu_sr._version import __version__
 from nalu_sr.architectures import ARCHITECTURES
 from nalu_sr.estimator import NALURegressor
 from nalu_sr.exceptions import (
+    ModelFileError,
     NaluSRError,
     PoorFitWarning,
     PrimitiveError,
@@ -34,8 +36,6 @@ from nalu_sr.units import (
     SnappedUnit,
 )
 
-__version__ = "0.1.0"
-
 __all__ = [
     "ARCHITECTURES",
     "ARITHMETIC_PRIMITIVES",
@@ -47,6 +47,7 @@ __all__ = [
     "NPU",
     "UNITS",
     "ArithmeticUnit",
+    "ModelFileError",
     "NALURegressor",
     "NaluSRError",
     "PoorFitWarning",

@@ -1,154 +1,134 @@
-"""Checking estimator parameters and resolving them into search settings."""
+"""The parameters of ``NALURegressor``: what each accepts, checked before a fit.
+
+:data:`PARAMETER_CONSTRAINTS` is scikit-learn's declarative table
+(``BaseEstimator._validate_params`` reads it as ``_parameter_constraints``):
+the type and range of every parameter. :func:`check_parameters` adds what a
+table cannot say: that names name known architectures and primitives, that
+every hidden width is positive, and that the device exists here. Both run at
+the top of ``fit``, so a wrong value fails at once, before any training.
+"""
 
 from __future__ import annotations
 
-import keyword
-import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping
 from numbers import Integral, Real
+from types import MappingProxyType
 from typing import Any
 
-import sympy
 import torch
+from sklearn.utils._param_validation import Interval, InvalidParameterError
 
 from nalu_sr.architectures import ARCHITECTURES
-from nalu_sr.primitives import ARITHMETIC_PRIMITIVES, resolve_primitives
-from nalu_sr.search import SearchConfig
-from nalu_sr.training.varpro import BodyTrainConfig
+from nalu_sr.exceptions import UnknownPrimitiveError
+from nalu_sr.primitives import Primitive, resolve_primitives
+
+_CALLER = "NALURegressor"
 
 
-def _positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return int(value)
+class _Range(Interval):
+    """An :class:`Interval` that refuses bools, which Python counts as ints."""
+
+    def is_satisfied_by(self, val: Any) -> bool:
+        return not isinstance(val, bool) and bool(super().is_satisfied_by(val))
 
 
-def _positive_real(name: str, value: Any, *, allow_zero: bool = False) -> float:
-    valid = isinstance(value, Real) and not isinstance(value, bool)
-    if (
-        not valid
-        or not math.isfinite(value)
-        or value < 0
-        or (value == 0 and not allow_zero)
-    ):
-        bound = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{name} must be a finite number {bound}, got {value!r}")
-    return float(value)
+_COUNT = _Range(Integral, 1, None, closed="left")
+_POSITIVE = _Range(Real, 0, None, closed="neither")
+_NON_NEGATIVE = _Range(Real, 0, None, closed="left")
+
+#: Accepted types and ranges of each parameter (real ranges exclude infinity).
+PARAMETER_CONSTRAINTS: Mapping[str, list[Any]] = MappingProxyType(
+    {
+        "primitives": [None, Primitive, Iterable],
+        "architectures": [Iterable],
+        "hidden_widths": [None, _COUNT, Iterable],
+        "n_restarts": [_COUNT],
+        "max_iter": [_COUNT],
+        "learning_rate_init": [_POSITIVE],
+        "batch_size": [None, _COUNT],
+        "max_samples": [None, _COUNT],
+        "penalty_weight": [_NON_NEGATIVE],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [_Range(Real, 0, 1, closed="neither")],
+        "tol": [_NON_NEGATIVE],
+        "selection_factor": [_Range(Real, 1, None, closed="left")],
+        "max_time": [None, _POSITIVE],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "device": [str, torch.device],
+    }
+)
 
 
-def _architectures(value: Any) -> tuple[str, ...]:
-    names = (value,) if isinstance(value, str) else tuple(value)
-    unknown = [name for name in names if name not in ARCHITECTURES]
-    if not names or unknown:
-        raise ValueError(
-            f"unknown architecture(s) {unknown or names!r}; "
-            f"choose among {sorted(ARCHITECTURES)}"
-        )
-    return names
-
-
-def _widths(value: Any) -> tuple[int, ...] | None:
-    if value is None:
-        return None
-    widths = (value,) if isinstance(value, Integral) else tuple(value)
-    return tuple(_positive_int("hidden_widths", w) for w in widths) or None
-
-
-def _device(value: Any) -> torch.device:
-    try:
-        device = torch.device(value)
-    except (RuntimeError, TypeError) as error:
-        raise ValueError(f"device {value!r} is not a torch device") from error
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {value!r} was asked for but CUDA is not available")
-    return device
-
-
-def resolve_search_config(params: dict[str, Any]) -> SearchConfig:
-    """Check the estimator's parameters and build the search settings.
+def check_parameters(params: Mapping[str, Any]) -> None:
+    """Check what the constraint table cannot: names, widths and the device.
 
     Parameters
     ----------
-    params : dict
-        The estimator's ``get_params()``.
-
-    Returns
-    -------
-    SearchConfig
-        Validated, resolved settings.
+    params : mapping
+        ``NALURegressor.get_params()``, already checked against
+        :data:`PARAMETER_CONSTRAINTS`.
 
     Raises
     ------
-    ValueError
-        Naming the first invalid parameter.
+    InvalidParameterError
+        A ``ValueError`` (and ``TypeError``) naming the parameter, for an
+        unknown architecture, a hidden width that is not a positive int, or a
+        device that is not a torch device or is not available.
+    UnknownPrimitiveError
+        For an unknown primitive name; the message suggests close names.
     """
-    batch_size = params["batch_size"]
-    max_samples = params["max_samples"]
-    max_time = params["max_time"]
-    train = BodyTrainConfig(
-        max_iter=_positive_int("max_iter", params["max_iter"]),
-        learning_rate=_positive_real(
-            "learning_rate_init", params["learning_rate_init"]
-        ),
-        batch_size=None
-        if batch_size is None
-        else _positive_int("batch_size", batch_size),
-        penalty_weight=_positive_real(
-            "penalty_weight", params["penalty_weight"], allow_zero=True
-        ),
-    )
-    primitives = params["primitives"]
-    return SearchConfig(
-        architectures=_architectures(params["architectures"]),
-        widths=_widths(params["hidden_widths"]),
-        n_restarts=_positive_int("n_restarts", params["n_restarts"]),
-        train=train,
-        primitives=resolve_primitives(
-            ARITHMETIC_PRIMITIVES if primitives is None else primitives
-        ),
-        tol=_positive_real("tol", params["tol"], allow_zero=True),
-        early_stopping=bool(params["early_stopping"]),
-        max_time=None if max_time is None else _positive_real("max_time", max_time),
-        max_samples=None
-        if max_samples is None
-        else _positive_int("max_samples", max_samples),
-        device=_device(params["device"]),
-    )
+    _check_architectures(params["architectures"])
+    _check_widths(params["hidden_widths"])
+    _check_primitives(params["primitives"])
+    _check_device(params["device"])
 
 
-def check_fraction(name: str, value: Any) -> float:
-    """Check a fraction strictly between 0 and 1."""
-    valid = isinstance(value, Real) and not isinstance(value, bool)
-    if not valid or not 0 < value < 1:
-        raise ValueError(f"{name} must be a number in (0, 1), got {value!r}")
-    return float(value)
+def _invalid(name: str, problem: str) -> InvalidParameterError:
+    return InvalidParameterError(f"The {name!r} parameter of {_CALLER} {problem}")
 
 
-def feature_symbols(names: Sequence[str]) -> list[sympy.Symbol]:
-    """Real SymPy symbols named after the features, safe to print and re-parse.
-
-    Names that are not identifiers are cleaned (``"mass (kg)"`` -> ``"mass_kg"``);
-    names that SymPy or Python already use (``I``, ``E``, ``N``, ``gamma``,
-    ``lambda``...) get a trailing underscore so that the printed formula cannot
-    be mistaken for a built-in; duplicates get a numeric suffix.
-    """
-    symbols: list[sympy.Symbol] = []
-    used: set[str] = set()
-    for index, raw in enumerate(names):
-        name = _clean_name(str(raw)) or f"x{index}"
-        if keyword.iskeyword(name) or hasattr(sympy, name) or name in {"S", "Q"}:
-            name += "_"
-        base, suffix = name, 1
-        while name in used:
-            name, suffix = f"{base}_{suffix}", suffix + 1
-        used.add(name)
-        symbols.append(sympy.Symbol(name, real=True))
-    return symbols
+def _check_architectures(value: Any) -> None:
+    names = (value,) if isinstance(value, str) else tuple(value)
+    unknown = [name for name in names if name not in ARCHITECTURES]
+    if not names or unknown:
+        raise _invalid(
+            "architectures",
+            f"has unknown architecture(s) {unknown or names!r}; "
+            f"choose among {sorted(ARCHITECTURES)}.",
+        )
 
 
-def _clean_name(name: str) -> str:
-    cleaned = "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in name.strip())
-    cleaned = "_".join(part for part in cleaned.split("_") if part)
-    if cleaned and cleaned[0].isdigit():
-        cleaned = "x_" + cleaned
-    return cleaned
+def _check_widths(value: Any) -> None:
+    if value is None or isinstance(value, Integral):
+        return  # the table checked a single width
+    widths = tuple(value)
+    if not all(_COUNT.is_satisfied_by(width) for width in widths):
+        raise _invalid("hidden_widths", f"must hold ints >= 1. Got {value!r} instead.")
+
+
+def _check_primitives(value: Any) -> None:
+    if value is None:
+        return
+    try:
+        resolve_primitives(value)
+    except UnknownPrimitiveError as error:
+        raise UnknownPrimitiveError(
+            f"The 'primitives' parameter of {_CALLER} is invalid: {error}"
+        ) from error
+    except TypeError as error:
+        raise _invalid(
+            "primitives",
+            f"must hold names or Primitive objects. Got {value!r} instead.",
+        ) from error
+
+
+def _check_device(value: Any) -> None:
+    try:
+        device = torch.device(value)
+    except (RuntimeError, TypeError) as error:
+        raise _invalid(
+            "device", f"must be a torch device. Got {value!r} instead."
+        ) from error
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise _invalid("device", f"asks for {value!r}, but CUDA is not available here.")

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from nalu_sr import __version__
 from nalu_sr._equations import table_rows
+from nalu_sr._version import __version__
 from nalu_sr.exceptions import NaluSRError
 
 if TYPE_CHECKING:

@@ -3,37 +3,24 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, ClassVar
 
 import numpy as np
 import sympy
-import torch
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from nalu_sr._equations import build_table, table_candidates, table_cell
-from nalu_sr._params import check_fraction, feature_symbols, resolve_search_config
+from nalu_sr._fit_data import input_scale, sample_rows, split_rows, torch_threads
+from nalu_sr._formula_methods import FormulaMethods
+from nalu_sr._params import PARAMETER_CONSTRAINTS, check_parameters
 from nalu_sr._progress import SearchProgress
 from nalu_sr.architectures import DEFAULT_ARCHITECTURES
 from nalu_sr.exceptions import PoorFitWarning
-from nalu_sr.export.jax import JaxExpression, sympy_to_jax
 from nalu_sr.export.numpy import CallableExpression
-from nalu_sr.export.serialize import (
-    ModelFileError,
-    candidate_from_json,
-    candidate_to_json,
-    expression_to_tree,
-    read_model_file,
-    symbols_from_names,
-    tree_to_expression,
-    write_model_file,
-)
-from nalu_sr.export.text import sympy_to_latex, sympy_to_string
-from nalu_sr.export.torch import SympyModule, sympy_to_torch
+from nalu_sr.export.serialize import load_model, save_model
 from nalu_sr.extraction.candidate import Split
 from nalu_sr.model import StackedModel
 from nalu_sr.primitives import Primitive
@@ -41,19 +28,14 @@ from nalu_sr.search import (
     SearchConfig,
     SearchOutcome,
     plan_search,
+    resolve_search_config,
     run_search,
-    select_candidate,
 )
-
-if TYPE_CHECKING:
-    from matplotlib.axes import Axes
-
-#: Relative validation loss above which the chosen formula is reported as poor.
-POOR_FIT_LOSS = 1e-2
-_MIN_ROWS_TO_SPLIT = 10
+from nalu_sr.selection import FittedFormulas, choose, poor_fit_message
+from nalu_sr.symbols import feature_symbols
 
 
-class NALURegressor(RegressorMixin, BaseEstimator):
+class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
     """Symbolic regression with neural arithmetic units.
 
     ``fit`` trains small networks of arithmetic units (several families,
@@ -164,6 +146,8 @@ class NALURegressor(RegressorMixin, BaseEstimator):
     x0*x1
     """
 
+    _parameter_constraints: ClassVar[Mapping[str, list[Any]]] = PARAMETER_CONSTRAINTS
+
     def __init__(
         self,
         *,
@@ -223,78 +207,75 @@ class NALURegressor(RegressorMixin, BaseEstimator):
         NALURegressor
             The fitted estimator.
         """
+        config = self._check_params()
         X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
         y = np.asarray(y, dtype=np.float64)
-        config = resolve_search_config(self.get_params())
-        check_fraction("validation_fraction", self.validation_fraction)
         random_state = check_random_state(self.random_state)
-        split = self._split(X, y, random_state)
+        split = split_rows(X, y, self.validation_fraction, random_state)
         names = getattr(self, "feature_names_in_", None)
         symbols = feature_symbols(
             list(names) if names is not None else [f"x{i}" for i in range(X.shape[1])]
         )
+        outcome = self._search(split, symbols, config, random_state)
+        formulas = choose(outcome, symbols, self.tol, self.selection_factor)
+        self._set_fitted(formulas)
+        self._warn_about(outcome, formulas)
+        return self
+
+    def _check_params(self) -> SearchConfig:
+        """Check every parameter, before any work, and resolve the search's."""
+        self._validate_params()
+        params = self.get_params()
+        check_parameters(params)
+        return resolve_search_config(params)
+
+    def _search(
+        self,
+        split: Split,
+        symbols: list[sympy.Symbol],
+        config: SearchConfig,
+        random_state: np.random.RandomState,
+    ) -> SearchOutcome:
+        """Plan the training runs and run them, reporting progress."""
         plan = plan_search(config, random_state)
         threads = 1 if config.device.type == "cpu" else None
-        with _torch_threads(threads), SearchProgress(self.verbose) as progress:
-            outcome = run_search(
+        with torch_threads(threads), SearchProgress(self.verbose) as progress:
+            return run_search(
                 split,
-                _input_scale(split.X_train),
+                input_scale(split.X_train),
                 symbols,
                 config,
                 plan,
                 progress,
-                body_rows=_sample_rows(len(split.y_train), config, random_state),
+                body_rows=sample_rows(
+                    len(split.y_train), config.max_samples, random_state
+                ),
             )
-        self._set_fitted(outcome, symbols)
-        return self
 
-    def _split(
-        self, X: np.ndarray, y: np.ndarray, random_state: np.random.RandomState
-    ) -> Split:
-        """Shuffle and hold out validation rows (or validate on all rows if few)."""
-        if len(y) < _MIN_ROWS_TO_SPLIT:
-            return Split(X, y, X, y)
-        order = random_state.permutation(len(y))
-        n_val = max(1, round(self.validation_fraction * len(y)))
-        val, train = order[:n_val], order[n_val:]
-        return Split(X[train], y[train], X[val], y[val])
+    def _set_fitted(self, formulas: FittedFormulas) -> None:
+        """Store every fitted attribute (after a fit, or from a model file)."""
+        self.feature_symbols_ = formulas.symbols
+        self.equations_ = formulas.table
+        self.best_index_ = formulas.best_index
+        self.expression_ = formulas.expression
+        self.loss_ = formulas.loss
+        self.exact_ = formulas.exact
+        self.module_: StackedModel | None = formulas.module
+        self.history_ = formulas.history
+        self.n_iter_ = formulas.n_iter
+        self._predictor = CallableExpression(formulas.expression, formulas.symbols)
 
-    def _set_fitted(self, outcome: SearchOutcome, symbols: list[sympy.Symbol]) -> None:
-        """Select the formula and store every fitted attribute."""
-        order = sorted(
-            range(len(outcome.candidates)),
-            key=lambda i: (
-                outcome.candidates[i].complexity,
-                outcome.candidates[i].validation_loss,
-            ),
-        )
-        candidates = [outcome.candidates[i] for i in order]
-        chosen = select_candidate(candidates, self.tol, self.selection_factor)
-        best = candidates[chosen]
-        self.feature_symbols_ = symbols
-        self.equations_ = build_table(candidates, chosen, self.tol)
-        self.best_index_ = chosen
-        self.expression_ = best.expression
-        self.loss_ = best.validation_loss
-        self.exact_ = best.validation_loss <= self.tol
-        self.module_: StackedModel | None = outcome.modules[order[chosen]]
-        self.history_ = outcome.histories[order[chosen]]
-        self.n_iter_ = outcome.n_trained
-        self._predictor = CallableExpression(best.expression, symbols)
+    def _warn_about(self, outcome: SearchOutcome, formulas: FittedFormulas) -> None:
+        """Warn, at the caller of ``fit``, of an interrupted search or a poor fit."""
         if outcome.interrupted:
             warnings.warn(
                 "search interrupted: keeping the best formula found so far",
                 UserWarning,
                 stacklevel=3,
             )
-        if best.validation_loss > POOR_FIT_LOSS:
-            warnings.warn(
-                f"no formula fits the data well: the best has a relative "
-                f"validation error of {best.validation_loss:.3g} "
-                f"(R^2 = {1 - best.validation_loss:.3g}): {best.expression}",
-                PoorFitWarning,
-                stacklevel=3,
-            )
+        message = poor_fit_message(formulas)
+        if message is not None:
+            warnings.warn(message, PoorFitWarning, stacklevel=3)
 
     def predict(self, X: Any) -> np.ndarray:
         """Evaluate the chosen formula.
@@ -313,152 +294,13 @@ class NALURegressor(RegressorMixin, BaseEstimator):
         X = validate_data(self, X, reset=False, dtype=np.float64)
         return self._predictor(X)
 
-    def sympy(self, index: int | None = None) -> sympy.Expr:
-        """Return the chosen formula, or candidate ``index`` of ``equations_``.
-
-        Parameters
-        ----------
-        index : int or None, default=None
-            Candidate number (row of ``equations_``; negative counts from the
-            end); ``None`` means the chosen formula.
-
-        Returns
-        -------
-        sympy.Expr
-            The formula over :attr:`feature_symbols_`.
-
-        Raises
-        ------
-        IndexError
-            If there is no candidate ``index``.
-        """
-        check_is_fitted(self)
-        if index is None:
-            return self.expression_
-        expression: sympy.Expr = table_cell(self.equations_, index, "sympy_format")
-        return expression
-
-    def to_callable(self, index: int | None = None) -> CallableExpression:
-        """Return a picklable NumPy function of the chosen (or ``index``) formula.
-
-        The function takes an array of shape ``(n_samples, n_features)`` in the
-        column order seen in ``fit`` and returns shape ``(n_samples,)``.
-        """
-        return CallableExpression(self.sympy(index), self.feature_symbols_)
-
-    def to_torch(self, index: int | None = None) -> SympyModule:
-        """Return the chosen (or ``index``) formula as a ``torch.nn.Module``.
-
-        Float constants become trainable parameters, exact numbers stay exact;
-        after fine-tuning, ``module.sympy()`` returns the updated formula.
-        The module takes a tensor of shape ``(n_samples, n_features)``.
-        """
-        return sympy_to_torch(self.sympy(index), self.feature_symbols_)
-
-    def to_jax(self, index: int | None = None) -> JaxExpression:
-        """Return the chosen (or ``index``) formula as a pure JAX function.
-
-        Float constants are an array argument, exact numbers stay exact, so
-        ``jax.jit`` and ``jax.grad`` (with respect to the inputs or the
-        constants) apply; ``expression.sympy(constants)`` puts new constants
-        back into the formula. Needs JAX (``pip install nalu_sr[jax]``).
-
-        Parameters
-        ----------
-        index : int or None, default=None
-            Candidate number in ``equations_``; ``None`` means the chosen one.
-
-        Returns
-        -------
-        JaxExpression
-            Call it on an array of shape ``(n_samples, n_features)``; its
-            ``function(X, constants)`` is the pure function and its
-            ``constants`` the fitted values.
-
-        Raises
-        ------
-        ImportError
-            If JAX is not installed.
-        """
-        return sympy_to_jax(self.sympy(index), self.feature_symbols_)
-
-    def plot_pareto(self, ax: Axes | None = None) -> Axes:
-        """Plot complexity against validation error of every candidate.
-
-        See :func:`nalu_sr.plotting.plot_pareto`; needs matplotlib
-        (``pip install nalu_sr[plot]``).
-
-        Parameters
-        ----------
-        ax : matplotlib.axes.Axes or None, default=None
-            Where to draw; ``None`` draws in a new figure.
-
-        Returns
-        -------
-        matplotlib.axes.Axes
-            The Axes drawn in.
-        """
-        from nalu_sr.plotting import plot_pareto
-
-        return plot_pareto(self, ax=ax)
-
-    def plot_predictions(
-        self,
-        X: Any,
-        y: Any,
-        X_extrapolation: Any = None,
-        y_extrapolation: Any = None,
-        ax: Axes | None = None,
-    ) -> Axes:
-        """Plot predicted against true values, with optional extrapolation data.
-
-        See :func:`nalu_sr.plotting.plot_predictions`; needs matplotlib.
-
-        Parameters
-        ----------
-        X, y : array-like
-            Data from the training range.
-        X_extrapolation, y_extrapolation : array-like or None, default=None
-            Data outside it, drawn in another colour.
-        ax : matplotlib.axes.Axes or None, default=None
-            Where to draw; ``None`` draws in a new figure.
-
-        Returns
-        -------
-        matplotlib.axes.Axes
-            The Axes drawn in.
-        """
-        from nalu_sr.plotting import plot_predictions
-
-        return plot_predictions(self, X, y, X_extrapolation, y_extrapolation, ax=ax)
-
-    def plot_graph(self, index: int | None = None, ax: Axes | None = None) -> Axes:
-        """Draw the chosen (or ``index``) formula's expression tree.
-
-        See :func:`nalu_sr.plotting.plot_graph`; needs matplotlib.
-
-        Parameters
-        ----------
-        index : int or None, default=None
-            Candidate number in ``equations_``; ``None`` means the chosen one.
-        ax : matplotlib.axes.Axes or None, default=None
-            Where to draw; ``None`` draws in a new figure.
-
-        Returns
-        -------
-        matplotlib.axes.Axes
-            The Axes drawn in.
-        """
-        from nalu_sr.plotting import plot_graph
-
-        return plot_graph(self, index, ax=ax)
-
     def save(self, path: str | Path) -> None:
         """Write the fitted formulas to a portable JSON model file.
 
         The file holds the formula and every candidate as JSON trees, the
         feature names, the parameters that are plain values, and the library
         version. :meth:`load` reads it back without executing anything from it.
+        See :func:`nalu_sr.export.serialize.save_model`.
 
         Parameters
         ----------
@@ -466,32 +308,7 @@ class NALURegressor(RegressorMixin, BaseEstimator):
             Where to write.
         """
         check_is_fitted(self)
-        params = {
-            k: list(v) if isinstance(v, tuple) else v
-            for k, v in self.get_params().items()
-            if _is_plain_json(v)
-        }
-        names = getattr(self, "feature_names_in_", None)
-        write_model_file(
-            path,
-            {
-                "nalu_sr_version": _library_version(),
-                "symbols": [s.name for s in self.feature_symbols_],
-                "feature_names_in": None if names is None else [str(n) for n in names],
-                "params": params,
-                "expression": expression_to_tree(self.expression_),
-                "loss": self.loss_,
-                "exact": self.exact_,
-                "n_iter": self.n_iter_,
-                "best_index": self.best_index_,
-                "equations": [
-                    candidate_to_json(candidate, number == self.best_index_)
-                    for number, candidate in enumerate(
-                        table_candidates(self.equations_)
-                    )
-                ],
-            },
-        )
+        save_model(self, path)
 
     @classmethod
     def load(cls, path: str | Path) -> NALURegressor:
@@ -516,126 +333,10 @@ class NALURegressor(RegressorMixin, BaseEstimator):
         ModelFileError
             If the file is malformed or holds anything outside the whitelist.
         """
-        document = read_model_file(path)
-        symbols = symbols_from_names(document.get("symbols", []))
-        params = document.get("params", {})
-        if not isinstance(params, dict):
-            raise ModelFileError("the model file's 'params' must be a JSON object")
-        known = cls().get_params()
-        kwargs: dict[str, Any] = {
-            k: tuple(v) if isinstance(v, list) else v
-            for k, v in params.items()
-            if k in known
-        }
-        model = cls(**kwargs)
-        model._restore(document, symbols)
+        loaded = load_model(path, cls().get_params())
+        model = cls(**loaded.params)
+        model._set_fitted(loaded.formulas)
+        model.n_features_in_ = len(loaded.formulas.symbols)
+        if loaded.feature_names_in is not None:
+            model.feature_names_in_ = np.asarray(loaded.feature_names_in, dtype=object)
         return model
-
-    def _restore(self, document: dict[str, Any], symbols: dict[str, Any]) -> None:
-        """Set the fitted attributes from a model file's contents."""
-        try:
-            entries = document["equations"]
-            candidates = [candidate_from_json(entry, symbols) for entry in entries]
-            self.expression_ = tree_to_expression(document["expression"], symbols)
-            self.loss_ = float(document["loss"])
-            self.exact_ = bool(document["exact"])
-            self.best_index_ = int(document["best_index"])
-            self.n_iter_ = int(document["n_iter"])
-        except (KeyError, TypeError, ValueError) as error:
-            if isinstance(error, ModelFileError):
-                raise
-            raise ModelFileError(f"incomplete model file: {error!r}") from error
-        if not 0 <= self.best_index_ < len(candidates):
-            raise ModelFileError(
-                f"the model file's best_index {self.best_index_} names no candidate"
-            )
-        self.equations_ = build_table(candidates, self.best_index_, self.tol)
-        self.feature_symbols_ = list(symbols.values())
-        self.n_features_in_ = len(symbols)
-        if document.get("feature_names_in") is not None:
-            self.feature_names_in_ = np.asarray(
-                document["feature_names_in"], dtype=object
-            )
-        self.module_ = None
-        self.history_ = []
-        self._predictor = CallableExpression(self.expression_, self.feature_symbols_)
-
-    def latex(self, index: int | None = None, precision: int | None = 3) -> str:
-        """Return the chosen (or ``index``) formula as LaTeX.
-
-        Parameters
-        ----------
-        index : int or None, default=None
-            Candidate number in ``equations_``; ``None`` means the chosen one.
-        precision : int or None, default=3
-            Significant digits of each float constant; ``None`` keeps them all.
-            Integers, rationals and ``pi`` are exact and printed as they are.
-
-        Returns
-        -------
-        str
-            The LaTeX source, without surrounding ``$``.
-        """
-        return sympy_to_latex(self.sympy(index), precision)
-
-    def to_string(self, index: int | None = None, precision: int | None = None) -> str:
-        """Return the chosen (or ``index``) formula as a string.
-
-        Parameters
-        ----------
-        index : int or None, default=None
-            Candidate number in ``equations_``; ``None`` means the chosen one.
-        precision : int or None, default=None
-            Significant digits of each float constant; ``None`` keeps them all,
-            as in the ``equation`` column of ``equations_``.
-
-        Returns
-        -------
-        str
-            The formula in SymPy's (Python-compatible) syntax.
-        """
-        return sympy_to_string(self.sympy(index), precision)
-
-
-def _sample_rows(
-    n_rows: int, config: SearchConfig, random_state: np.random.RandomState
-) -> np.ndarray | None:
-    """Training rows that bodies train on: all, or a sorted random sample."""
-    if config.max_samples is None or n_rows <= config.max_samples:
-        return None
-    return np.sort(random_state.choice(n_rows, config.max_samples, replace=False))
-
-
-def _is_plain_json(value: Any) -> bool:
-    """Whether a parameter value survives a JSON round trip unchanged."""
-    if value is None or isinstance(value, bool | int | float | str):
-        return True
-    if isinstance(value, tuple | list):
-        return all(isinstance(v, bool | int | float | str) for v in value)
-    return False
-
-
-def _library_version() -> str:
-    from nalu_sr import __version__
-
-    return __version__
-
-
-def _input_scale(X: np.ndarray) -> float:
-    """Return a positive constant of the inputs' order: their root mean square."""
-    scale = float(np.sqrt(np.mean(X**2))) if X.size else 1.0
-    return scale if np.isfinite(scale) and scale > 0 else 1.0
-
-
-@contextmanager
-def _torch_threads(n_threads: int | None) -> Iterator[None]:
-    """Temporarily set torch's intra-op threads; tiny problems run fastest on one."""
-    if n_threads is None:
-        yield
-        return
-    previous = torch.get_num_threads()
-    torch.set_num_threads(n_threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)

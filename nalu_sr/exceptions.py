@@ -45,3 +45,7 @@ class UnknownPrimitiveError(NaluSRError, ValueError):
 
 class PoorFitWarning(UserWarning):
     """No candidate formula fitted the validation data well."""
+
+
+class ModelFileError(NaluSRError, ValueError):
+    """A model file is malformed or contains something not on the whitelist."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import networkx as nx
 import numpy as np
@@ -25,14 +25,15 @@ from sklearn.metrics import r2_score
 from sklearn.utils.validation import check_is_fitted
 
 from nalu_sr._equations import LOSS_FLOOR, table_rows
+from nalu_sr._expression_tree import PLOT_PRECISION, expression_graph, tree_layout
 from nalu_sr.export.text import sympy_to_string
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from nalu_sr.estimator import NALURegressor
-
 __all__ = [
+    "PLOT_PRECISION",
+    "FittedRegressor",
     "expression_graph",
     "pareto_front",
     "plot_graph",
@@ -45,15 +46,35 @@ __all__ = [
 _INSTALL_HINT = (
     "plotting needs matplotlib, which is not installed: pip install nalu_sr[plot]"
 )
-#: Significant digits of the float constants shown in plots.
-PLOT_PRECISION = 3
 _NODE_COLOURS = {
     "operation": "#9ecae1",
     "function": "#fdae6b",
     "symbol": "#a1d99b",
     "number": "#d9d9d9",
 }
-_OPERATION_LABELS = {sympy.Add: "+", sympy.Mul: "×", sympy.Pow: "^"}
+
+
+class FittedRegressor(Protocol):
+    """What the plots read from a fitted (or loaded) ``NALURegressor``."""
+
+    equations_: Any
+    best_index_: int
+    tol: float
+    exact_: bool
+    loss_: float
+    n_iter_: int
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Evaluate the chosen formula."""
+
+    def sympy(self, index: int | None = None) -> sympy.Expr:
+        """Return the chosen formula, or candidate ``index``."""
+
+    def to_string(self, index: int | None = None, precision: int | None = None) -> str:
+        """Return the chosen (or ``index``) formula as a string."""
+
+    def latex(self, index: int | None = None, precision: int | None = 3) -> str:
+        """Return the chosen (or ``index``) formula as LaTeX."""
 
 
 def require_matplotlib() -> None:
@@ -113,7 +134,7 @@ def pareto_front(complexities: Sequence[int], losses: Sequence[float]) -> list[i
     return front
 
 
-def plot_pareto(estimator: NALURegressor, ax: Axes | None = None) -> Axes:
+def plot_pareto(estimator: FittedRegressor, ax: Axes | None = None) -> Axes:
     """Plot complexity against validation error of every candidate.
 
     The error axis is logarithmic (errors below ``eps**2`` are drawn at
@@ -122,7 +143,7 @@ def plot_pareto(estimator: NALURegressor, ax: Axes | None = None) -> Axes:
 
     Parameters
     ----------
-    estimator : NALURegressor
+    estimator : FittedRegressor
         A fitted (or loaded) estimator.
     ax : matplotlib.axes.Axes or None, default=None
         Where to draw; ``None`` draws in a new figure.
@@ -184,7 +205,7 @@ def plot_pareto(estimator: NALURegressor, ax: Axes | None = None) -> Axes:
 
 
 def plot_predictions(
-    estimator: NALURegressor,
+    estimator: FittedRegressor,
     X: Any,
     y: Any,
     X_extrapolation: Any = None,
@@ -195,7 +216,7 @@ def plot_predictions(
 
     Parameters
     ----------
-    estimator : NALURegressor
+    estimator : FittedRegressor
         A fitted (or loaded) estimator.
     X : array-like of shape (n_samples, n_features)
         Inputs from the training range.
@@ -263,87 +284,8 @@ def _finite_range(values: np.ndarray) -> tuple[float, float]:
     return float(finite.min()), float(finite.max())
 
 
-def expression_graph(expression: sympy.Basic) -> nx.DiGraph:
-    """Turn a formula's expression tree into a ``networkx`` graph.
-
-    Nodes are numbered in preorder (the root is 0) and carry a ``label``
-    (``+``, ``×``, ``^``, a function name, a symbol or a number, floats to
-    three significant digits) and a ``kind`` (``"operation"``,
-    ``"function"``, ``"symbol"`` or ``"number"``). Edges point from an
-    argument to the node that uses it, as values flow, and carry the
-    argument's ``position``.
-
-    Parameters
-    ----------
-    expression : sympy.Basic
-        The formula.
-
-    Returns
-    -------
-    networkx.DiGraph
-        One node per node of the SymPy tree (as many as its complexity).
-
-    Examples
-    --------
-    >>> import sympy
-    >>> x, y = sympy.symbols("x y")
-    >>> graph = expression_graph(x / y)
-    >>> [graph.nodes[n]["label"] for n in graph]
-    ['×', 'x', '^', 'y', '-1']
-    >>> sorted(graph.edges)
-    [(1, 0), (2, 0), (3, 2), (4, 2)]
-    """
-    graph = nx.DiGraph()
-    stack: list[tuple[sympy.Basic, int | None, int]] = [(expression, None, 0)]
-    while stack:
-        node, parent, position = stack.pop()
-        number = graph.number_of_nodes()
-        label, kind = _describe(node)
-        graph.add_node(number, label=label, kind=kind)
-        if parent is not None:
-            graph.add_edge(number, parent, position=position)
-        # Reversed, so that the first argument is popped (numbered) first.
-        arguments = list(enumerate(node.args))
-        stack.extend((arg, number, i) for i, arg in reversed(arguments))
-    return graph
-
-
-def _describe(node: sympy.Basic) -> tuple[str, str]:
-    """Label and kind of one node of an expression tree."""
-    if isinstance(node, sympy.Symbol):
-        return node.name, "symbol"
-    if not node.args:
-        return sympy_to_string(node, PLOT_PRECISION), "number"
-    for operation, label in _OPERATION_LABELS.items():
-        if isinstance(node, operation):
-            return label, "operation"
-    relation = getattr(node, "rel_op", None)
-    return (relation or type(node).__name__), "function"
-
-
-def _tree_layout(graph: nx.DiGraph) -> dict[int, tuple[float, float]]:
-    """Place the root at the top, each argument a row below, leaves evenly."""
-    positions: dict[int, tuple[float, float]] = {}
-    next_leaf = 0.0
-
-    def place(node: int, depth: int) -> float:
-        nonlocal next_leaf
-        arguments = sorted(
-            graph.predecessors(node), key=lambda a: graph.edges[a, node]["position"]
-        )
-        if arguments:
-            x = float(np.mean([place(a, depth + 1) for a in arguments]))
-        else:
-            x, next_leaf = next_leaf, next_leaf + 1.0
-        positions[node] = (x, -float(depth))
-        return x
-
-    place(0, 0)
-    return positions
-
-
 def plot_graph(
-    estimator: NALURegressor, index: int | None = None, ax: Axes | None = None
+    estimator: FittedRegressor, index: int | None = None, ax: Axes | None = None
 ) -> Axes:
     """Draw a formula's expression tree, the root (the output) at the top.
 
@@ -354,7 +296,7 @@ def plot_graph(
 
     Parameters
     ----------
-    estimator : NALURegressor
+    estimator : FittedRegressor
         A fitted (or loaded) estimator.
     index : int or None, default=None
         Candidate number in ``equations_``; ``None`` means the chosen one.
@@ -378,7 +320,7 @@ def plot_graph(
     graph = expression_graph(expression)
     nx.draw_networkx(
         graph,
-        _tree_layout(graph),
+        tree_layout(graph),
         ax=ax,
         labels=dict(graph.nodes(data="label")),
         node_color=[_NODE_COLOURS[kind] for _, kind in graph.nodes(data="kind")],
@@ -394,7 +336,7 @@ def plot_graph(
 
 
 def write_report(
-    estimator: NALURegressor,
+    estimator: FittedRegressor,
     X: Any,
     y: Any,
     directory: str | Path,
@@ -409,7 +351,7 @@ def write_report(
 
     Parameters
     ----------
-    estimator : NALURegressor
+    estimator : FittedRegressor
         A fitted (or loaded) estimator.
     X : array-like of shape (n_samples, n_features)
         Inputs, e.g. the training data.
@@ -453,7 +395,7 @@ def write_report(
     return report
 
 
-def _report_text(estimator: NALURegressor, X: Any, y: Any) -> str:
+def _report_text(estimator: FittedRegressor, X: Any, y: Any) -> str:
     """Write the markdown of :func:`write_report`."""
     verdict = "exact" if estimator.exact_ else "approximate"
     r2 = _r2(np.asarray(y, dtype=np.float64), estimator.predict(X))
@@ -487,7 +429,7 @@ def _report_text(estimator: NALURegressor, X: Any, y: Any) -> str:
     return "\n".join(lines)
 
 
-def _candidate_table(estimator: NALURegressor) -> list[str]:
+def _candidate_table(estimator: FittedRegressor) -> list[str]:
     """Write the candidate table as markdown rows."""
     lines = [
         "| # | | complexity | loss | score | exact | architecture | width | formula |",

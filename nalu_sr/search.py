@@ -3,15 +3,17 @@
 Data flows one way: the split data goes into training (one body per plan
 entry), each trained and snapped body goes into extraction, and extraction
 returns a :class:`~nalu_sr.extraction.candidate.Candidate`. Selection among
-candidates happens last.
+candidates happens afterwards, in :mod:`nalu_sr.selection`.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from numbers import Integral
+from typing import Any
 
 import numpy as np
 import sympy
@@ -21,7 +23,11 @@ from nalu_sr.architectures import ARCHITECTURES, BuildContext, data_driven_init_
 from nalu_sr.extraction.candidate import Candidate, Split, extract_candidate
 from nalu_sr.functions import FunctionSearchConfig, search_functions
 from nalu_sr.model import StackedModel
-from nalu_sr.primitives import PrimitiveSet
+from nalu_sr.primitives import (
+    ARITHMETIC_PRIMITIVES,
+    PrimitiveSet,
+    resolve_primitives,
+)
 from nalu_sr.training.varpro import BodyTrainConfig, train_body
 from nalu_sr.units import SnappedUnit
 
@@ -50,6 +56,57 @@ class SearchConfig:
     max_time: float | None
     max_samples: int | None = None
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+
+
+def resolve_search_config(params: Mapping[str, Any]) -> SearchConfig:
+    """Build the search settings from the estimator's (already checked) parameters.
+
+    Parameters
+    ----------
+    params : mapping
+        ``NALURegressor.get_params()``, after
+        :func:`nalu_sr._params.check_parameters` accepted it.
+
+    Returns
+    -------
+    SearchConfig
+        The settings, with primitives and device resolved.
+    """
+    primitives = params["primitives"]
+    architectures = params["architectures"]
+    return SearchConfig(
+        architectures=(architectures,)
+        if isinstance(architectures, str)
+        else tuple(architectures),
+        widths=_widths(params["hidden_widths"]),
+        n_restarts=int(params["n_restarts"]),
+        train=BodyTrainConfig(
+            max_iter=int(params["max_iter"]),
+            learning_rate=float(params["learning_rate_init"]),
+            batch_size=_optional_int(params["batch_size"]),
+            penalty_weight=float(params["penalty_weight"]),
+        ),
+        primitives=resolve_primitives(
+            ARITHMETIC_PRIMITIVES if primitives is None else primitives
+        ),
+        tol=float(params["tol"]),
+        early_stopping=bool(params["early_stopping"]),
+        max_time=None if params["max_time"] is None else float(params["max_time"]),
+        max_samples=_optional_int(params["max_samples"]),
+        device=torch.device(params["device"]),
+    )
+
+
+def _widths(value: Any) -> tuple[int, ...] | None:
+    """One width or several; ``None`` (or none given) means each family's own."""
+    if value is None:
+        return None
+    widths = (value,) if isinstance(value, Integral) else tuple(value)
+    return tuple(int(width) for width in widths) or None
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
 
 
 @dataclass(frozen=True)
@@ -375,30 +432,3 @@ def _should_stop(outcome: SearchOutcome, config: SearchConfig, started: float) -
             outcome.timed_out = True
             return True
     return False
-
-
-def select_candidate(
-    candidates: Sequence[Candidate], tol: float, selection_factor: float
-) -> int:
-    """Index of the simplest candidate whose validation loss is near the best.
-
-    A candidate qualifies when its loss is at most ``selection_factor`` times
-    the best loss and at most ``(selection_factor - 1) * 0.01`` above it, or
-    at most ``tol``; among those the lowest complexity wins, then the lower
-    loss. The additive bound matters for poor fits only: with a best relative
-    loss of 0.6, twice the best would admit a constant (loss about 1).
-    """
-    best = min(c.validation_loss for c in candidates)
-    slack = (selection_factor - 1) * SELECTION_SLACK
-    threshold = max(min(best * selection_factor, best + slack), tol)
-    qualified = [
-        (c.complexity, c.validation_loss, i)
-        for i, c in enumerate(candidates)
-        if c.validation_loss <= threshold
-    ]
-    return min(qualified)[2]
-
-
-#: Relative loss (a share of the target's variance) that each unit of
-#: ``selection_factor - 1`` allows above the best candidate.
-SELECTION_SLACK = 0.01

@@ -1,6 +1,7 @@
 """NALURegressor: recovery, fitted attributes, errors and scikit-learn integration."""
 
 import pickle
+import re
 import warnings
 
 import numpy as np
@@ -213,26 +214,57 @@ def test_pickle_round_trip_predicts_the_same():
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"max_iter": 0}, "max_iter must be a positive int"),
-        ({"n_restarts": 1.5}, "n_restarts must be a positive int"),
+        (
+            {"max_iter": 0},
+            "The 'max_iter' parameter of NALURegressor must be an int in the range "
+            "[1, inf). Got 0 instead.",
+        ),
+        (
+            {"n_restarts": 1.5},
+            "The 'n_restarts' parameter of NALURegressor must be an int in the range "
+            "[1, inf). Got 1.5 instead.",
+        ),
         (
             {"learning_rate_init": -1.0},
-            "learning_rate_init must be a finite number > 0",
+            "The 'learning_rate_init' parameter of NALURegressor must be a float in "
+            "the range (0.0, inf). Got -1.0 instead.",
         ),
-        ({"architectures": ("powr",)}, r"unknown architecture\(s\) \['powr'\]"),
-        ({"hidden_widths": (0,)}, "hidden_widths must be a positive int"),
+        (
+            {"architectures": ("powr",)},
+            "The 'architectures' parameter of NALURegressor has unknown "
+            "architecture(s) ['powr']; choose among ['attention', 'nalu', 'power', "
+            "'sum-power', 'sum-product'].",
+        ),
+        (
+            {"hidden_widths": (0,)},
+            "The 'hidden_widths' parameter of NALURegressor must hold ints >= 1. "
+            "Got (0,) instead.",
+        ),
         (
             {"validation_fraction": 1.0},
-            r"validation_fraction must be a number in \(0, 1\)",
+            "The 'validation_fraction' parameter of NALURegressor must be a float in "
+            "the range (0.0, 1.0). Got 1.0 instead.",
         ),
-        ({"primitives": ("sinn",)}, "unknown primitive 'sinn'"),
-        ({"device": "not-a-device"}, "is not a torch device"),
-        ({"max_time": 0}, "max_time must be a finite number > 0"),
+        (
+            {"primitives": ("sinn",)},
+            "The 'primitives' parameter of NALURegressor is invalid: unknown "
+            "primitive 'sinn'. Did you mean 'sin'?",
+        ),
+        (
+            {"device": "not-a-device"},
+            "The 'device' parameter of NALURegressor must be a torch device. "
+            "Got 'not-a-device' instead.",
+        ),
+        (
+            {"max_time": 0},
+            "The 'max_time' parameter of NALURegressor must be None or a float in "
+            "the range (0.0, inf). Got 0 instead.",
+        ),
     ],
 )
 def test_bad_parameters_raise_clear_errors(params, message):
     X, y = _data(lambda X: X[:, 0])
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ValueError, match=re.escape(message)):
         NALURegressor(**params).fit(X, y)
 
 
@@ -417,7 +449,7 @@ def test_bodies_train_on_at_most_max_samples_rows(monkeypatch):
 
 def test_max_samples_is_validated():
     X, y = _data(lambda X: X[:, 0] * X[:, 1])
-    with pytest.raises(ValueError, match="max_samples"):
+    with pytest.raises(ValueError, match="The 'max_samples' parameter"):
         NALURegressor(max_samples=0).fit(X, y)
 
 

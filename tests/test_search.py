@@ -1,9 +1,9 @@
-"""Selection among candidates (nalu_sr.search.select_candidate)."""
+"""Selection among candidates (nalu_sr.selection.select_candidate)."""
 
 import sympy
 
 from nalu_sr.extraction.candidate import Candidate
-from nalu_sr.search import select_candidate
+from nalu_sr.selection import select_candidate
 
 x = sympy.Symbol("x", real=True)
 

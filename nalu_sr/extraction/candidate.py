@@ -16,6 +16,7 @@ from fractions import Fraction
 import numpy as np
 import sympy
 
+from nalu_sr._thresholds import POOR_FIT_LOSS
 from nalu_sr.extraction.constants import simple_number
 from nalu_sr.extraction.emit import emit
 from nalu_sr.extraction.graph import build_graph, prune
@@ -246,7 +247,7 @@ LOOSE_RTOL = 1e-2
 #: The second pass runs only when the head's relative validation error is at
 #: most this (the estimator's threshold for a poor fit): the constants of a
 #: wrong structure are compromises, not estimates of simple numbers.
-LOOSE_MATCH_MAX_LOSS = 1e-2
+LOOSE_MATCH_MAX_LOSS = POOR_FIT_LOSS
 _SMALL = 12
 _BASES: tuple[sympy.Expr, ...] = (
     sympy.Integer(1),
