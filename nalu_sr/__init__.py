@@ -18,6 +18,7 @@ from nalu_sr.exceptions import (
 from nalu_sr.model import StackedModel, compose_sympy
 from nalu_sr.primitives import (
     ARITHMETIC_PRIMITIVES,
+    DEFAULT_PRIMITIVES,
     BUILTIN_PRIMITIVES,
     Primitive,
     PrimitiveSet,
@@ -39,6 +40,7 @@ from nalu_sr.units import (
 __all__ = [
     "ARCHITECTURES",
     "ARITHMETIC_PRIMITIVES",
+    "DEFAULT_PRIMITIVES",
     "BUILTIN_PRIMITIVES",
     "NAC",
     "NALU",

@@ -18,7 +18,7 @@ from typing import Any
 import torch
 from sklearn.utils._param_validation import Interval, InvalidParameterError
 
-from nalu_sr.architectures import ARCHITECTURES
+from nalu_sr.architectures import FAMILY_NAMES
 from nalu_sr.exceptions import UnknownPrimitiveError
 from nalu_sr.primitives import Primitive, resolve_primitives
 
@@ -90,12 +90,12 @@ def _invalid(name: str, problem: str) -> InvalidParameterError:
 
 def _check_architectures(value: Any) -> None:
     names = (value,) if isinstance(value, str) else tuple(value)
-    unknown = [name for name in names if name not in ARCHITECTURES]
+    unknown = [name for name in names if name not in FAMILY_NAMES]
     if not names or unknown:
         raise _invalid(
             "architectures",
             f"has unknown architecture(s) {unknown or names!r}; "
-            f"choose among {sorted(ARCHITECTURES)}.",
+            f"choose among {sorted(FAMILY_NAMES)}.",
         )
 
 

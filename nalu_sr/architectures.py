@@ -158,8 +158,15 @@ ARCHITECTURES: MappingProxyType[str, Architecture] = MappingProxyType(
     }
 )
 
+#: The family of function terms (:mod:`nalu_sr.functions`): not a trained body
+#: but a search of its own, run after the bodies when none was exact.
+FUNCTIONS = "functions"
+
+#: Every family name ``architectures`` accepts.
+FAMILY_NAMES: tuple[str, ...] = (*ARCHITECTURES, FUNCTIONS)
+
 #: Architectures searched by default.
-DEFAULT_ARCHITECTURES: tuple[str, ...] = ("power", "sum-power")
+DEFAULT_ARCHITECTURES: tuple[str, ...] = ("power", "sum-power", FUNCTIONS)
 
 
 def data_driven_init_(

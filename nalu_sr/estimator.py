@@ -48,14 +48,21 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
     Parameters
     ----------
     primitives : sequence of str or Primitive, or None, default=None
-        Functions the ``"attention"`` architecture attends over; ``None`` means
-        :data:`~nalu_sr.ARITHMETIC_PRIMITIVES`. Custom ones come from
-        :func:`~nalu_sr.make_primitive`.
-    architectures : sequence of str, default=("power", "sum-power")
-        Body families to search, from :data:`~nalu_sr.ARCHITECTURES`:
-        ``"power"`` (sums of monomials), ``"sum-power"`` (powers and ratios of
-        sums), ``"sum-product"`` (NAU -> NMU), ``"nalu"`` (the paper's stacked
-        NALU) and ``"attention"`` (primitive attention).
+        Functions the ``"functions"`` family applies (its unary members) and
+        the ``"attention"`` architecture attends over; ``None`` means
+        :data:`~nalu_sr.DEFAULT_PRIMITIVES` (the arithmetic set plus exp,
+        log, sin, cos and tanh). Custom ones come from
+        :func:`~nalu_sr.make_primitive` and take part like built-ins.
+    architectures : sequence of str, default=("power", "sum-power", "functions")
+        Families to search: the trained bodies of
+        :data:`~nalu_sr.ARCHITECTURES`, ``"power"`` (sums of monomials),
+        ``"sum-power"`` (powers and ratios of sums), ``"sum-product"``
+        (NAU -> NMU), ``"nalu"`` (the paper's stacked NALU) and
+        ``"attention"`` (primitive attention); and ``"functions"``, sums of
+        terms ``P(x) * u(a*g(x) + b)`` with ``u`` a primitive, also under the
+        target transforms ``1/y``, ``log y`` and ``y**2`` (see
+        :mod:`nalu_sr.functions`), searched after the bodies when none of them
+        is exact.
     hidden_widths : int, sequence of int or None, default=None
         Hidden widths to try; ``None`` uses each family's defaults.
     n_restarts : int, default=3

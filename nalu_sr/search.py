@@ -19,12 +19,17 @@ import numpy as np
 import sympy
 import torch
 
-from nalu_sr.architectures import ARCHITECTURES, BuildContext, data_driven_init_
+from nalu_sr.architectures import (
+    ARCHITECTURES,
+    FUNCTIONS,
+    BuildContext,
+    data_driven_init_,
+)
 from nalu_sr.extraction.candidate import Candidate, Split, extract_candidate
 from nalu_sr.functions import FunctionSearchConfig, search_functions
 from nalu_sr.model import StackedModel
 from nalu_sr.primitives import (
-    ARITHMETIC_PRIMITIVES,
+    DEFAULT_PRIMITIVES,
     PrimitiveSet,
     resolve_primitives,
 )
@@ -87,7 +92,7 @@ def resolve_search_config(params: Mapping[str, Any]) -> SearchConfig:
             penalty_weight=float(params["penalty_weight"]),
         ),
         primitives=resolve_primitives(
-            ARITHMETIC_PRIMITIVES if primitives is None else primitives
+            DEFAULT_PRIMITIVES if primitives is None else primitives
         ),
         tol=float(params["tol"]),
         early_stopping=bool(params["early_stopping"]),
@@ -281,10 +286,6 @@ def run_search(
         # Ctrl-C ends the search, not the fit: the candidates so far are kept.
         outcome.interrupted = True
     return outcome
-
-
-#: Name of the function-term family in ``architectures`` (see nalu_sr.functions).
-FUNCTIONS = "functions"
 
 
 def _search_functions(

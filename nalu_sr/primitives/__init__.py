@@ -6,7 +6,11 @@ with :func:`make_primitive`, which checks them; there is no global registry,
 so custom primitives travel as parameters.
 """
 
-from nalu_sr.primitives._builtin import ARITHMETIC_PRIMITIVES, BUILTIN_PRIMITIVES
+from nalu_sr.primitives._builtin import (
+    ARITHMETIC_PRIMITIVES,
+    BUILTIN_PRIMITIVES,
+    DEFAULT_PRIMITIVES,
+)
 from nalu_sr.primitives._checks import (
     check_primitive,
     make_primitive,
@@ -16,6 +20,7 @@ from nalu_sr.primitives._primitive import Primitive, PrimitiveSet
 
 __all__ = [
     "ARITHMETIC_PRIMITIVES",
+    "DEFAULT_PRIMITIVES",
     "BUILTIN_PRIMITIVES",
     "Primitive",
     "PrimitiveSet",

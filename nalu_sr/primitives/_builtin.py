@@ -121,3 +121,10 @@ BUILTIN_PRIMITIVES = PrimitiveSet(Primitive(*row) for row in _TABLE)
 ARITHMETIC_PRIMITIVES: tuple[str, ...] = (
     "identity", "neg", "add", "sub", "mul", "div", "square", "sqrt", "inv",
 )  # fmt: skip
+
+#: Names of the default set: the arithmetic set and the elementary functions
+#: the ``"functions"`` family applies (exp, log, sin, cos, tanh; sqrt and inv
+#: are arithmetic members).
+DEFAULT_PRIMITIVES: tuple[str, ...] = (
+    *ARITHMETIC_PRIMITIVES, "exp", "log", "sin", "cos", "tanh",
+)  # fmt: skip
