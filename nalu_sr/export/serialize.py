@@ -8,6 +8,8 @@ the declared feature symbols, and functions from :data:`ALLOWED_FUNCTIONS`.
 from __future__ import annotations
 
 import json
+import os
+import secrets
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,7 @@ from typing import Any
 import sympy
 
 from nalu_sr.exceptions import NaluSRError
-from nalu_sr.export import _limits
+from nalu_sr.export import _envelope, _limits
 from nalu_sr.extraction.candidate import Candidate
 
 FORMAT_NAME = "nalu_sr-model"
@@ -273,6 +275,7 @@ def candidate_from_json(entry: Any, symbols: Mapping[str, sympy.Symbol]) -> Cand
     ModelFileError
         If the entry lacks a field or holds a value of the wrong kind.
     """
+    _envelope.check_candidate(entry)
     try:
         seed = entry["seed"]
         return Candidate(
@@ -291,30 +294,61 @@ def candidate_from_json(entry: Any, symbols: Mapping[str, sympy.Symbol]) -> Cand
 
 
 def write_model_file(path: str | Path, payload: Mapping[str, Any]) -> None:
-    """Write a model payload as JSON (see ``NALURegressor.save``)."""
+    """Write a model payload as JSON (see ``NALURegressor.save``).
+
+    The file is written under a temporary name in the same folder and then
+    renamed over ``path``, so that a save that fails part-way (a full disk, a
+    size limit, an interrupt) leaves any previous file at ``path`` intact.
+    """
     document = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, **payload}
-    Path(path).write_text(json.dumps(document, indent=2) + "\n")
+    text = json.dumps(document, indent=2) + "\n"
+    target = Path(path)
+    temporary = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
+    # os.open with mode 0o666 lets the umask decide the permissions, as an
+    # ordinary write would (tempfile would make the model file private).
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with open(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def read_model_file(path: str | Path) -> dict[str, Any]:
     """Read and check the envelope of a model file.
 
+    The file's size, nesting depth, keys, field kinds and number of formula
+    nodes are checked before any formula is built (see ``docs/reliability.md``
+    for the limits).
+
     Raises
     ------
     ModelFileError
-        If the file is not JSON or not a nalu_sr model of a known version.
+        If the file is not JSON, not a nalu_sr model of a known version, or
+        breaks one of the limits.
     """
+    data = _limits.read_limited(path)
+    _limits.check_json_depth(path, data)
     try:
-        document = json.loads(Path(path).read_text())
+        document = json.loads(data.decode("utf-8"))
     except json.JSONDecodeError as error:
+        raise ModelFileError(f"{path} is not a JSON file: {error}") from error
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        # ValueError: an integer literal over Python's digit limit.
         raise ModelFileError(f"{path} is not a JSON file: {error}") from error
     if not isinstance(document, dict) or document.get("format") != FORMAT_NAME:
         raise ModelFileError(f"{path} is not a nalu_sr model file")
-    if document.get("format_version") != FORMAT_VERSION:
+    version = document.get("format_version")
+    if type(version) is not int or version != FORMAT_VERSION:
         raise ModelFileError(
             f"{path} has model format version {document.get('format_version')!r}; "
             f"this nalu_sr reads version {FORMAT_VERSION}"
         )
+    _envelope.check_document(document)
     return document
 
 
