@@ -16,15 +16,15 @@ import numpy as np
 import sympy
 
 #: Largest model file read, in bytes (a fitted model writes tens of KB).
-MAX_FILE_BYTES = 4 * 1024 * 1024
+MAX_FILE_BYTES = 1024 * 1024
 #: Deepest nesting of a formula tree (fitted formulas nest under 20 deep).
-MAX_DEPTH = 40
+MAX_DEPTH = 32
 #: Most nodes in one formula tree.
-MAX_NODES = 2_000
+MAX_NODES = 1_000
 #: Most formula nodes in a whole file, all candidates together.
-MAX_TOTAL_NODES = 20_000
+MAX_TOTAL_NODES = 5_000
 #: Most candidates in a file.
-MAX_CANDIDATES = 1_000
+MAX_CANDIDATES = 500
 #: Most decimal digits of an integer field, sign excluded.
 MAX_INTEGER_DIGITS = 300
 #: Largest precision of a float, in bits (a float64 has 53).
@@ -94,7 +94,8 @@ def check_float_parts(sign: int, mantissa: int, exponent: int, bits: int) -> Non
     """Refuse a float that is not in the normal form SymPy writes, or too large."""
     if abs(exponent) > MAX_FLOAT_EXPONENT:
         raise refuse(
-            f"float exponent {exponent} is over the limit of ±{MAX_FLOAT_EXPONENT}"
+            f"float exponent {_short(exponent)} is over the limit of "
+            f"±{MAX_FLOAT_EXPONENT}"
         )
     zero = (mantissa, exponent, bits) == (0, 0, 0)
     if sign not in (0, 1) or not (zero or (mantissa % 2 == 1 and mantissa > 0)):
@@ -107,7 +108,7 @@ def check_precision(precision: int, bits: int) -> None:
     """Refuse a float precision over the limit or below its mantissa's bits."""
     if not bits <= precision <= MAX_FLOAT_PRECISION:
         raise refuse(
-            f"float precision {precision} is outside {max(bits, 1)}.."
+            f"float precision {_short(precision)} is outside {max(bits, 1)}.."
             f"{MAX_FLOAT_PRECISION} bits"
         )
 
@@ -170,7 +171,7 @@ def integer_bits(expression: sympy.Basic) -> int | None:
         bits = max(sizes) + len(sizes).bit_length()
     if bits > MAX_CONSTANT_BITS:
         raise refuse(
-            f"an integer part of the formula may reach 2**{bits}, over the limit "
+            f"an integer part of the formula may reach 2**{_short(bits)}, over the limit "
             f"of 2**{MAX_CONSTANT_BITS}"
         )
     return bits
@@ -185,3 +186,9 @@ _EXACT_NODES: dict[type, bool] = {
     sympy.Max: True,
     sympy.Min: True,
 }
+
+
+def _short(number: int) -> str:
+    """Write a number, or its digit count when it is too long to read."""
+    text = str(number)
+    return text if len(text) <= 15 else f"({len(text.lstrip('-'))}-digit number)"
