@@ -171,8 +171,8 @@ def integer_bits(expression: sympy.Basic) -> int | None:
         bits = max(sizes) + len(sizes).bit_length()
     if bits > MAX_CONSTANT_BITS:
         raise refuse(
-            f"an integer part of the formula may reach 2**{_short(bits)}, over the limit "
-            f"of 2**{MAX_CONSTANT_BITS}"
+            f"an integer part of the formula may reach 2**{_short(bits)}, "
+            f"over the limit of 2**{MAX_CONSTANT_BITS}"
         )
     return bits
 
