@@ -18,8 +18,8 @@ from nalu_sr.exceptions import (
 from nalu_sr.model import StackedModel, compose_sympy
 from nalu_sr.primitives import (
     ARITHMETIC_PRIMITIVES,
-    DEFAULT_PRIMITIVES,
     BUILTIN_PRIMITIVES,
+    DEFAULT_PRIMITIVES,
     Primitive,
     PrimitiveSet,
     make_primitive,
@@ -40,8 +40,8 @@ from nalu_sr.units import (
 __all__ = [
     "ARCHITECTURES",
     "ARITHMETIC_PRIMITIVES",
-    "DEFAULT_PRIMITIVES",
     "BUILTIN_PRIMITIVES",
+    "DEFAULT_PRIMITIVES",
     "NAC",
     "NALU",
     "NAU",

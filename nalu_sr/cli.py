@@ -1,14 +1,18 @@
 """The ``nalu-sr`` command line: fit a CSV file, predict, show a model, demo.
 
 The commands only call the public API. Errors a user can cause (a missing
-file, an unknown column, a bad model file) print one line and exit with 2.
+file, an unknown column, a bad model file) print one line and exit with 2;
+Ctrl-C prints one line and exits with 130.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import difflib
+import os
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +25,10 @@ from nalu_sr.exceptions import NaluSRError
 
 if TYPE_CHECKING:
     from nalu_sr.estimator import NALURegressor
+
+#: Exit status after Ctrl-C, as shells report a process ended by SIGINT.
+EXIT_INTERRUPTED = 130
+INTERRUPTED_MESSAGE = "interrupted: the best formula found so far was kept"
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -37,6 +45,7 @@ def _build_parser() -> argparse.ArgumentParser:
     fit = commands.add_parser("fit", help="find the formula behind a CSV file")
     fit.add_argument("data", help="CSV file with a header row of column names")
     fit.add_argument("--target", required=True, help="name of the column to explain")
+    _add_sep(fit)
     fit.add_argument("--output", default="model.json", help="model file to write")
     fit.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     fit.add_argument("--restarts", type=int, default=3, help="runs per family/width")
@@ -54,65 +63,142 @@ def _build_parser() -> argparse.ArgumentParser:
     predict = commands.add_parser("predict", help="evaluate a model on a CSV file")
     predict.add_argument("model", help="model file written by 'fit'")
     predict.add_argument("data", help="CSV file with the model's feature columns")
+    _add_sep(predict)
     show = commands.add_parser("show", help="print a model's formula and candidates")
     show.add_argument("model", help="model file written by 'fit'")
     return parser
 
 
-def read_csv(path: str | Path) -> tuple[list[str], np.ndarray]:
+def _add_sep(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--sep",
+        default=None,
+        help="column separator (default: detected among comma, semicolon, tab)",
+    )
+
+
+def read_csv(
+    path: str | Path,
+    sep: str | None = None,
+    columns: Sequence[str] | None = None,
+) -> tuple[list[str], np.ndarray]:
     """Read a numeric CSV file with a header row.
 
     Parameters
     ----------
     path : str or pathlib.Path
         The file.
+    sep : str or None, default=None
+        The column separator; ``None`` detects a comma, semicolon or tab from
+        the header row.
+    columns : sequence of str or None, default=None
+        Only these columns are read (other columns may hold anything); ``None``
+        reads them all.
 
     Returns
     -------
     (list of str, numpy.ndarray)
-        Column names and the values, shape ``(n_rows, n_columns)``.
+        Column names and the values, shape ``(n_rows, n_columns)``: all the
+        header's names, with the values of the columns read (the others NaN).
 
     Raises
     ------
     ValueError
-        Naming the row and column of the first value that is not a number.
+        Naming the row and column of the first value that is not a finite
+        number, or saying that the file has no data rows.
     """
     with open(path, newline="") as handle:
-        rows = list(csv.reader(handle))
+        first = handle.readline()
+        handle.seek(0)
+        rows = list(csv.reader(handle, delimiter=sep or _detect_sep(first)))
     if not rows:
         raise ValueError(f"{path} is empty")
     header, body = [name.strip() for name in rows[0]], rows[1:]
-    values = np.empty((len(body), len(header)))
+    if not body:
+        raise ValueError(f"{path} has a header row but no data rows")
+    wanted = header if columns is None else list(columns)
+    values = np.full((len(body), len(header)), np.nan)
     for i, row in enumerate(body, start=2):
         if len(row) != len(header):
             raise ValueError(
                 f"{path}, line {i}: {len(row)} fields, expected {len(header)}"
             )
-        for j, field in enumerate(row):
-            try:
-                values[i - 2, j] = float(field)
-            except ValueError:
-                raise ValueError(
-                    f"{path}, line {i}, column {header[j]!r}: {field!r} is not a number"
-                ) from None
+        for j in (header.index(name) for name in wanted):
+            values[i - 2, j] = _number(
+                row[j], f"{path}, line {i}, column {header[j]!r}"
+            )
     return header, values
 
 
-def _run_fit(arguments: argparse.Namespace) -> int:
-    from nalu_sr.estimator import NALURegressor
+def _detect_sep(header_line: str) -> str:
+    """Pick the separator the header row uses most: comma, semicolon or tab."""
+    counts = {sep: header_line.count(sep) for sep in (",", ";", "\t")}
+    best = max(counts, key=lambda sep: counts[sep])
+    return best if counts[best] else ","
 
+
+def _number(field: str, where: str) -> float:
+    """Parse one field as a finite float, naming ``where`` if it is not one."""
+    try:
+        value = float(field)
+    except ValueError:
+        raise ValueError(f"{where}: {field!r} is not a number") from None
+    if not np.isfinite(value):
+        raise ValueError(f"{where}: {field!r} is not a finite number")
+    return value
+
+
+def _column(name: str, header: list[str], path: str) -> int:
+    """Index of column ``name``, or an error suggesting the nearest name."""
+    if name in header:
+        return header.index(name)
+    close = difflib.get_close_matches(name, header, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else f"; columns: {header}"
+    raise ValueError(f"no column {name!r} in {path}{hint}")
+
+
+def _check_output(output: str, inputs: Sequence[str]) -> None:
+    """Refuse an output path that cannot be written, before a long fit."""
+    target = Path(output)
+    folder = target.parent
+    if not folder.is_dir():
+        raise ValueError(f"cannot write {output}: no folder {str(folder)!r}")
+    if target.is_dir():
+        raise ValueError(f"cannot write {output}: it is a folder")
+    if not os.access(folder, os.W_OK):
+        raise ValueError(f"cannot write {output}: the folder is not writable")
+    for source in inputs:
+        if target.resolve() == Path(source).resolve():
+            raise ValueError(f"--output {output} would overwrite the input file")
+
+
+def _run_fit(arguments: argparse.Namespace) -> int:
     if arguments.report is not None:
         from nalu_sr.plotting import require_matplotlib
 
         require_matplotlib()  # before the fit, not after it
-    header, values = read_csv(arguments.data)
-    if arguments.target not in header:
-        raise ValueError(
-            f"no column {arguments.target!r} in {arguments.data}; columns: {header}"
-        )
-    target = header.index(arguments.target)
+    _check_output(arguments.output, [arguments.data])
+    header, values = read_csv(arguments.data, arguments.sep)
+    target = _column(arguments.target, header, arguments.data)
     features = [name for name in header if name != arguments.target]
     X = _frame_or_array(values[:, [header.index(f) for f in features]], features)
+    model, interrupted = _fit(_fit_params(arguments), X, values[:, target])
+    # Printed before saving, so that a failed save never loses the formula.
+    _print_model(model)
+    model.save(arguments.output)
+    print(f"model written to {arguments.output}")
+    if interrupted:
+        print(f"nalu-sr: {INTERRUPTED_MESSAGE}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    if arguments.report is not None:
+        from nalu_sr.plotting import write_report
+
+        report = write_report(model, X, values[:, target], arguments.report)
+        print(f"report written to {report}")
+    return 0
+
+
+def _fit_params(arguments: argparse.Namespace) -> dict[str, Any]:
     params: dict[str, Any] = {
         "random_state": arguments.seed,
         "n_restarts": arguments.restarts,
@@ -124,16 +210,28 @@ def _run_fit(arguments: argparse.Namespace) -> int:
         params["architectures"] = tuple(arguments.architectures)
     if arguments.primitives:
         params["primitives"] = tuple(arguments.primitives)
-    model = NALURegressor(**params).fit(X, values[:, target])
-    model.save(arguments.output)
-    _print_model(model)
-    print(f"model written to {arguments.output}")
-    if arguments.report is not None:
-        from nalu_sr.plotting import write_report
+    return params
 
-        report = write_report(model, X, values[:, target], arguments.report)
-        print(f"report written to {report}")
-    return 0
+
+def _fit(
+    params: dict[str, Any], X: object, y: np.ndarray
+) -> tuple[NALURegressor, bool]:
+    """Fit, turning the estimator's warnings into one line each on stderr.
+
+    Returns the model and whether Ctrl-C ended its search early.
+    """
+    from nalu_sr.estimator import NALURegressor
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = NALURegressor(**params).fit(X, y)
+    interrupted = False
+    for warning in caught:
+        if str(warning.message).startswith("search interrupted"):
+            interrupted = True
+        else:
+            print(f"nalu-sr: warning: {warning.message}", file=sys.stderr)
+    return model, interrupted
 
 
 def _frame_or_array(values: np.ndarray, names: list[str]) -> object:
@@ -159,17 +257,23 @@ def _run_predict(arguments: argparse.Namespace) -> int:
     from nalu_sr.estimator import NALURegressor
 
     model = NALURegressor.load(arguments.model)
-    header, values = read_csv(arguments.data)
     names = [str(n) for n in getattr(model, "feature_names_in_", [])] or [
         s.name for s in model.feature_symbols_
     ]
+    header, values = read_csv(arguments.data, arguments.sep, columns=())
     missing = [name for name in names if name not in header]
     if missing:
         raise ValueError(f"{arguments.data} lacks the model's columns {missing}")
+    # Only the model's columns are parsed: the others may hold anything.
+    header, values = read_csv(arguments.data, arguments.sep, columns=names)
     X = _frame_or_array(values[:, [header.index(n) for n in names]], names)
+    try:
+        predictions = model.predict(X)
+    except (ArithmeticError, KeyError, TypeError) as error:
+        raise ValueError(f"cannot evaluate the model's formula: {error!r}") from error
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(["prediction"])
-    writer.writerows([[repr(float(v))] for v in model.predict(X)])
+    writer.writerows([[repr(float(v))] for v in predictions])
     return 0
 
 
@@ -206,7 +310,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     -------
     int
         0 on success, 2 on a usage or input error (or a missing optional
-        dependency, such as matplotlib for ``fit --report``).
+        dependency, such as matplotlib for ``fit --report``), 130 after
+        Ctrl-C (``fit`` first writes the best model found so far).
     """
     arguments = _build_parser().parse_args(argv)
     runners = {
@@ -220,6 +325,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (NaluSRError, ValueError, OSError, ImportError) as error:
         print(f"nalu-sr: error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("nalu-sr: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":  # pragma: no cover

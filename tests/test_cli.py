@@ -145,3 +145,177 @@ def test_non_numeric_csv_value_is_named(tmp_path, capsys):
     path.write_text("a,b\n1,2\n3,oops\n")
     assert main(["fit", str(path), "--target", "b"]) == 2
     assert "line 3, column 'b': 'oops' is not a number" in capsys.readouterr().err
+
+
+def _fit_argv(data, output, *extra):
+    return ["fit", str(data), "--target", "force", "--output", str(output), *extra]
+
+
+def _one_error_line(capsys):
+    err = capsys.readouterr().err
+    assert err.startswith("nalu-sr: error: ") and err.count("\n") == 1
+    return err
+
+
+@pytest.mark.parametrize("sep", [";", "\t"])
+def test_semicolon_and_tab_files_are_detected(force_csv, tmp_path, capsys, sep):
+    path = tmp_path / "sep.csv"
+    path.write_text(force_csv.read_text().replace(",", sep))
+    assert main(_fit_argv(path, tmp_path / "m.json", "--restarts", "1")) == 0
+    assert "formula: mass*speed/radius" in capsys.readouterr().out
+
+
+def test_sep_option_is_used(tmp_path, capsys):
+    path = tmp_path / "pipe.csv"
+    path.write_text("a|b\n1|oops\n")
+    assert main(["fit", str(path), "--target", "a", "--sep", "|"]) == 2
+    err = _one_error_line(capsys)
+    assert "line 2, column 'b': 'oops' is not a number" in err
+
+
+def test_header_only_csv_says_so(tmp_path, capsys):
+    path = tmp_path / "empty.csv"
+    path.write_text("mass,velocity,energy\n")
+    assert main(["fit", str(path), "--target", "energy"]) == 2
+    assert _one_error_line(capsys) == (
+        f"nalu-sr: error: {path} has a header row but no data rows\n"
+    )
+
+
+def test_misspelled_column_suggests_the_nearest(force_csv, tmp_path, capsys):
+    argv = ["fit", str(force_csv), "--target", "forse", "--output"]
+    assert main([*argv, str(tmp_path / "m.json")]) == 2
+    assert _one_error_line(capsys) == (
+        f"nalu-sr: error: no column 'forse' in {force_csv}; did you mean 'force'?\n"
+    )
+
+
+def test_nan_in_the_target_names_its_line(tmp_path, capsys):
+    path = tmp_path / "nan.csv"
+    path.write_text("a,b\n1,2\n3,NaN\n")
+    assert main(["fit", str(path), "--target", "b"]) == 2
+    assert "line 3, column 'b': 'NaN' is not a finite number" in _one_error_line(capsys)
+
+
+def test_output_is_checked_before_the_fit(force_csv, tmp_path, capsys, monkeypatch):
+    from nalu_sr.estimator import NALURegressor
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("fit must not start")
+
+    monkeypatch.setattr(NALURegressor, "fit", no_fit)
+    assert main(_fit_argv(force_csv, tmp_path / "nodir" / "m.json")) == 2
+    assert "no folder" in _one_error_line(capsys)
+    before = force_csv.read_text()
+    assert main(_fit_argv(force_csv, force_csv)) == 2
+    assert "would overwrite the input file" in _one_error_line(capsys)
+    assert force_csv.read_text() == before
+
+
+def test_formula_is_printed_before_a_failed_save(
+    force_csv, tmp_path, capsys, monkeypatch
+):
+    from nalu_sr.estimator import NALURegressor
+
+    def full_disk(self, path):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(NALURegressor, "save", full_disk)
+    assert main(_fit_argv(force_csv, tmp_path / "m.json", "--restarts", "1")) == 2
+    captured = capsys.readouterr()
+    assert "formula: mass*speed/radius" in captured.out
+    assert captured.err == "nalu-sr: error: [Errno 28] No space left on device\n"
+
+
+def test_ctrl_c_keeps_the_best_model_and_exits_130(
+    force_csv, tmp_path, capsys, monkeypatch
+):
+    import nalu_sr.search
+
+    calls = []
+
+    def ctrl_c_after_one_run(*args, **kwargs):
+        # Checked before each run: pressing Ctrl-C once one run is done.
+        calls.append(1)
+        if len(calls) > 1:
+            raise KeyboardInterrupt
+        return False
+
+    monkeypatch.setattr(nalu_sr.search, "_should_stop", ctrl_c_after_one_run)
+    model_path = tmp_path / "m.json"
+    assert main(_fit_argv(force_csv, model_path)) == 130
+    assert len(calls) == 2
+    captured = capsys.readouterr()
+    assert captured.err == (
+        "nalu-sr: interrupted: the best formula found so far was kept\n"
+    )
+    assert f"model written to {model_path}" in captured.out
+    assert main(["show", str(model_path)]) == 0
+
+
+def test_ctrl_c_during_start_up_is_one_line(force_csv, capsys, monkeypatch):
+    import nalu_sr.cli
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(nalu_sr.cli, "read_csv", interrupt)
+    assert main(["fit", str(force_csv), "--target", "force"]) == 130
+    assert capsys.readouterr().err == "nalu-sr: interrupted\n"
+
+
+@pytest.fixture
+def model_file(tmp_path):
+    from nalu_sr.export.serialize import expression_to_tree, write_model_file
+
+    x0, x1 = sympy.symbols("mass speed", real=True)
+    tree = expression_to_tree(x0 * x1)
+    entry = {
+        "complexity": 3, "train_loss": 0.0, "validation_loss": 0.0,
+        "architecture": "power", "width": 1, "seed": 0, "expression": tree,
+        "chosen": True,
+    }  # fmt: skip
+    path = tmp_path / "model.json"
+    write_model_file(
+        path,
+        {
+            "symbols": ["mass", "speed"], "feature_names_in": ["mass", "speed"],
+            "params": {}, "expression": tree, "loss": 0.0, "exact": True,
+            "n_iter": 1, "best_index": 0, "equations": [entry],
+        },
+    )  # fmt: skip
+    return path
+
+
+def test_predict_ignores_columns_the_model_does_not_use(model_file, tmp_path, capsys):
+    data = tmp_path / "new.csv"
+    data.write_text("name,speed,mass,note\nbob,3,4,\nann,0.5,2,n/a\n")
+    assert main(["predict", str(model_file), str(data)]) == 0
+    assert capsys.readouterr().out.split() == ["prediction", "12.0", "1.0"]
+
+
+@pytest.mark.parametrize(
+    ("tree", "message"),
+    [
+        (
+            {"function": "Pow", "args": [{"integer": "3"}, {"integer": "10000000"}]},
+            "over the limit of 2**1000",
+        ),
+        ({"float": [0, 1, 0, 1], "precision": 10**9}, "float precision 1000000000"),
+        ({"args": []}, "no known key in ['args']"),
+    ],
+)
+@pytest.mark.parametrize("command", ["show", "predict"])
+def test_hostile_model_files_are_one_line(
+    model_file, tmp_path, capsys, tree, message, command
+):
+    import json
+
+    document = json.loads(model_file.read_text())
+    document["expression"] = tree
+    model_file.write_text(json.dumps(document))
+    data = tmp_path / "new.csv"
+    data.write_text("mass,speed\n1,2\n")
+    argv = [command, str(model_file)] + ([str(data)] if command == "predict" else [])
+    assert main(argv) == 2
+    assert message in _one_error_line(capsys)

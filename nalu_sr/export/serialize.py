@@ -10,6 +10,8 @@ the declared feature symbols, and functions from :data:`ALLOWED_FUNCTIONS`.
 from __future__ import annotations
 
 import json
+import os
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +22,7 @@ import sympy
 from nalu_sr._equations import build_table, table_candidates
 from nalu_sr._version import __version__
 from nalu_sr.exceptions import ModelFileError
+from nalu_sr.export import _envelope, _limits
 from nalu_sr.extraction.candidate import Candidate
 from nalu_sr.selection import FittedFormulas
 
@@ -136,60 +139,127 @@ def tree_to_expression(tree: Any, symbols: Mapping[str, sympy.Symbol]) -> sympy.
     ------
     ModelFileError
         On any node that is not a known number, symbol, constant or allowed
-        function.
+        function, or a tree over one of the size limits (depth, nodes, digits,
+        float precision and exponent, size of constant parts).
     """
+    _limits.check_tree_size(tree)
+    expression = _decode_checked(tree, symbols)
+    _limits.integer_bits(expression)
+    return expression
+
+
+def _decode_checked(tree: Any, symbols: Mapping[str, sympy.Symbol]) -> sympy.Basic:
+    """Decode one node, turning any failure into a ModelFileError naming it."""
     if not isinstance(tree, dict) or not 1 <= len(tree) <= 3:
         raise ModelFileError(f"malformed expression node: {str(tree)[:80]!r}")
     try:
         return _decode(tree, symbols)
     except ModelFileError:
         raise
-    except (TypeError, ValueError, KeyError, IndexError) as error:
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError) as error:
         raise ModelFileError(
             f"malformed expression node: {str(tree)[:80]!r}"
         ) from error
 
 
+#: The keys each kind of node has (the first is the one that names the kind).
+_NODE_KEYS: Mapping[str, tuple[frozenset[str], frozenset[str]]] = {
+    kind: (frozenset(required), frozenset(required) | frozenset(optional))
+    for kind, required, optional in (
+        ("symbol", ["symbol"], []),
+        ("integer", ["integer"], []),
+        ("rational", ["rational"], []),
+        ("float", ["float"], ["precision", "value"]),
+        ("constant", ["constant"], []),
+        ("pair", ["pair"], []),
+        ("function", ["function", "args"], []),
+    )
+}
+
+
+def _node_kind(tree: dict[str, Any]) -> str:
+    """Name the kind of a node, refusing a missing, extra or unknown key."""
+    keys = set(tree)
+    for kind, (required, allowed) in _NODE_KEYS.items():
+        if kind in keys:
+            if not required <= keys <= allowed:
+                raise ModelFileError(
+                    f"malformed {kind} node: keys {sorted(keys)}, expected "
+                    f"{sorted(required)}"
+                    + (
+                        f" (and optionally {sorted(allowed - required)})"
+                        if allowed != required
+                        else ""
+                    )
+                )
+            return kind
+    raise ModelFileError(
+        f"malformed expression node: no known key in {sorted(keys)[:5]}"
+    )
+
+
 def _decode(tree: dict[str, Any], symbols: Mapping[str, sympy.Symbol]) -> sympy.Basic:
     """Decode one node (see :func:`tree_to_expression`)."""
-    if "symbol" in tree:
-        if tree["symbol"] not in symbols:
+    kind = _node_kind(tree)
+    if kind == "symbol":
+        if not isinstance(tree["symbol"], str) or tree["symbol"] not in symbols:
             raise ModelFileError(f"unknown symbol {tree['symbol']!r} in model file")
         return symbols[tree["symbol"]]
-    if "integer" in tree:
+    if kind == "integer":
         return sympy.Integer(int(_digits(tree["integer"])))
-    if "rational" in tree:
-        numerator, denominator = (int(_digits(part)) for part in tree["rational"])
-        return sympy.Rational(numerator, denominator)
-    if "float" in tree:
-        sign, mantissa, exponent, bits = (int(_digits(v)) for v in tree["float"])
-        precision = int(_digits(tree.get("precision", 53)))
-        # zero=False: SymPy would otherwise turn a stored 0.0 into the integer 0.
-        return sympy.Float._new((sign, mantissa, exponent, bits), precision, zero=False)
-    if "constant" in tree:
-        if tree["constant"] not in _CONSTANTS:
+    if kind == "rational":
+        return _decode_rational(tree["rational"])
+    if kind == "float":
+        return _decode_float(tree)
+    if kind == "constant":
+        if not isinstance(tree["constant"], str) or tree["constant"] not in _CONSTANTS:
             raise ModelFileError(f"unknown constant {tree['constant']!r} in model file")
         return _CONSTANTS[tree["constant"]]
-    args = [
-        tree_to_expression(arg, symbols)
-        for arg in tree.get("args", tree.get("pair", []))
-    ]
-    if "pair" in tree:
+    children = tree.get("args", tree.get("pair"))
+    if not isinstance(children, list):
+        raise ModelFileError(f"malformed {kind} node: its arguments are not a list")
+    args = [_decode_checked(arg, symbols) for arg in children]
+    if kind == "pair":
         return sympy.functions.elementary.piecewise.ExprCondPair(*args)
-    function = str(tree.get("function"))
-    if function not in ALLOWED_FUNCTIONS:
+    function = tree["function"]
+    if not isinstance(function, str) or function not in ALLOWED_FUNCTIONS:
         raise ModelFileError(f"function {function!r} is not allowed in a model file")
     # evaluate=False rebuilds the node exactly as stored: re-evaluating would
     # turn a factored (2*x0 + 8)/5 into 2*x0/5 + 8/5, a different tree.
     return ALLOWED_FUNCTIONS[function](*args, evaluate=False)
 
 
+def _decode_rational(parts: Any) -> sympy.Rational:
+    """Decode ``["p", "q"]`` with a nonzero denominator."""
+    if not isinstance(parts, list) or len(parts) != 2:
+        raise ModelFileError("malformed rational: expected [numerator, denominator]")
+    numerator, denominator = (int(_digits(part)) for part in parts)
+    if denominator == 0:
+        raise ModelFileError("malformed rational: the denominator is 0")
+    return sympy.Rational(numerator, denominator)
+
+
+def _decode_float(tree: dict[str, Any]) -> sympy.Float:
+    """Decode a float from its exact binary parts, within the size limits."""
+    parts = tree["float"]
+    if not isinstance(parts, list) or len(parts) != 4:
+        raise ModelFileError(
+            "malformed float: expected [sign, mantissa, exponent, bits]"
+        )
+    sign, mantissa, exponent, bits = (int(_digits(part)) for part in parts)
+    _limits.check_float_parts(sign, mantissa, exponent, bits)
+    precision = int(_digits(tree.get("precision", 53)))
+    _limits.check_precision(precision, bits)
+    value = tree.get("value", "")
+    if not isinstance(value, str) or len(value) > _limits.MAX_VALUE_CHARS:
+        raise ModelFileError("malformed float: 'value' is not a short string")
+    # zero=False: SymPy would otherwise turn a stored 0.0 into the integer 0.
+    return sympy.Float._new((sign, mantissa, exponent, bits), precision, zero=False)
+
+
 def _digits(text: Any) -> str:
-    """Check that an integer field holds only an optional sign and digits."""
-    value = str(text)
-    if not value.lstrip("-").isdigit() or len(value) > 400:
-        raise ModelFileError(f"not an integer: {value[:40]!r}")
-    return value
+    """Check that an integer field holds an optional sign and a few digits."""
+    return _limits.check_integer(text)
 
 
 def candidate_to_json(candidate: Candidate, chosen: bool) -> dict[str, Any]:
@@ -228,6 +298,7 @@ def candidate_from_json(entry: Any, symbols: Mapping[str, sympy.Symbol]) -> Cand
     ModelFileError
         If the entry lacks a field or holds a value of the wrong kind.
     """
+    _envelope.check_candidate(entry)
     try:
         seed = entry["seed"]
         return Candidate(
@@ -246,30 +317,61 @@ def candidate_from_json(entry: Any, symbols: Mapping[str, sympy.Symbol]) -> Cand
 
 
 def write_model_file(path: str | Path, payload: Mapping[str, Any]) -> None:
-    """Write a model payload as JSON (see ``NALURegressor.save``)."""
+    """Write a model payload as JSON (see ``NALURegressor.save``).
+
+    The file is written under a temporary name in the same folder and then
+    renamed over ``path``, so that a save that fails part-way (a full disk, a
+    size limit, an interrupt) leaves any previous file at ``path`` intact.
+    """
     document = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, **payload}
-    Path(path).write_text(json.dumps(document, indent=2) + "\n")
+    text = json.dumps(document, indent=2) + "\n"
+    target = Path(path)
+    temporary = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
+    # os.open with mode 0o666 lets the umask decide the permissions, as an
+    # ordinary write would (tempfile would make the model file private).
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with open(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def read_model_file(path: str | Path) -> dict[str, Any]:
     """Read and check the envelope of a model file.
 
+    The file's size, nesting depth, keys, field kinds and number of formula
+    nodes are checked before any formula is built (see ``docs/reliability.md``
+    for the limits).
+
     Raises
     ------
     ModelFileError
-        If the file is not JSON or not a nalu_sr model of a known version.
+        If the file is not JSON, not a nalu_sr model of a known version, or
+        breaks one of the limits.
     """
+    data = _limits.read_limited(path)
+    _limits.check_json_depth(path, data)
     try:
-        document = json.loads(Path(path).read_text())
+        document = json.loads(data.decode("utf-8"))
     except json.JSONDecodeError as error:
+        raise ModelFileError(f"{path} is not a JSON file: {error}") from error
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        # ValueError: an integer literal over Python's digit limit.
         raise ModelFileError(f"{path} is not a JSON file: {error}") from error
     if not isinstance(document, dict) or document.get("format") != FORMAT_NAME:
         raise ModelFileError(f"{path} is not a nalu_sr model file")
-    if document.get("format_version") != FORMAT_VERSION:
+    version = document.get("format_version")
+    if type(version) is not int or version != FORMAT_VERSION:
         raise ModelFileError(
             f"{path} has model format version {document.get('format_version')!r}; "
             f"this nalu_sr reads version {FORMAT_VERSION}"
         )
+    _envelope.check_document(document)
     return document
 
 

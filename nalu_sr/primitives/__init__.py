@@ -20,8 +20,8 @@ from nalu_sr.primitives._primitive import Primitive, PrimitiveSet
 
 __all__ = [
     "ARITHMETIC_PRIMITIVES",
-    "DEFAULT_PRIMITIVES",
     "BUILTIN_PRIMITIVES",
+    "DEFAULT_PRIMITIVES",
     "Primitive",
     "PrimitiveSet",
     "check_primitive",
