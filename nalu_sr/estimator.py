@@ -20,7 +20,7 @@ from nalu_sr._progress import SearchProgress
 from nalu_sr.architectures import DEFAULT_ARCHITECTURES
 from nalu_sr.exceptions import PoorFitWarning
 from nalu_sr.export.numpy import CallableExpression
-from nalu_sr.export.serialize import load_model, save_model
+from nalu_sr.export.persistence import load_model, save_model
 from nalu_sr.extraction.candidate import Split
 from nalu_sr.model import StackedModel
 from nalu_sr.primitives import Primitive
@@ -307,7 +307,7 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
         The file holds the formula and every candidate as JSON trees, the
         feature names, the parameters that are plain values, and the library
         version. :meth:`load` reads it back without executing anything from it.
-        See :func:`nalu_sr.export.serialize.save_model`.
+        See :func:`nalu_sr.export.persistence.save_model`.
 
         Parameters
         ----------

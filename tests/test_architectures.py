@@ -5,6 +5,8 @@ from nalu_sr.architectures import (
     _MAX_FEATURES_FOR_PAIRS,
     ARCHITECTURES,
     DEFAULT_ARCHITECTURES,
+    FAMILY_NAMES,
+    FUNCTIONS,
     BuildContext,
     _term_dictionary,
     data_driven_init_,
@@ -30,7 +32,8 @@ SHAPES = {
 
 def test_every_architecture_has_its_shape_listed():
     assert set(SHAPES) == set(ARCHITECTURES)
-    assert set(DEFAULT_ARCHITECTURES) <= set(ARCHITECTURES)
+    assert set(DEFAULT_ARCHITECTURES) <= set(FAMILY_NAMES)
+    assert set(FAMILY_NAMES) == {*ARCHITECTURES, FUNCTIONS}
 
 
 @pytest.mark.parametrize("name", sorted(SHAPES))

@@ -232,8 +232,8 @@ def test_pickle_round_trip_predicts_the_same():
         (
             {"architectures": ("powr",)},
             "The 'architectures' parameter of NALURegressor has unknown "
-            "architecture(s) ['powr']; choose among ['attention', 'nalu', 'power', "
-            "'sum-power', 'sum-product'].",
+            "architecture(s) ['powr']; choose among ['attention', 'functions', "
+            "'nalu', 'power', 'sum-power', 'sum-product'].",
         ),
         (
             {"hidden_widths": (0,)},

@@ -29,7 +29,7 @@ WRONG_VALUES = [
     ("architectures", 3, "must be an instance of 'collections.abc.Iterable'. Got 3 "
      "instead."),
     ("architectures", "powr", "has unknown architecture(s) ['powr']; choose among "
-     "['attention', 'nalu', 'power', 'sum-power', 'sum-product']."),
+     "['attention', 'functions', 'nalu', 'power', 'sum-power', 'sum-product']."),
     ("architectures", (), "has unknown architecture(s) (); choose among"),
     ("hidden_widths", 0, "must be None, an int in the range [1, inf) or an instance "
      "of 'collections.abc.Iterable'. Got 0 instead."),

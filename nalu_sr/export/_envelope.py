@@ -70,13 +70,18 @@ _TOP_LEVEL_KINDS: Mapping[str, tuple[Callable[[Any], bool], str]] = {
 }
 
 
-def check_document(document: dict[str, Any]) -> None:
+def check_document(
+    document: dict[str, Any], defaults: Mapping[str, Any] | None = None
+) -> None:
     """Refuse unknown keys, fields of the wrong kind and too many nodes.
 
     Parameters
     ----------
     document : dict
         The parsed file, whose ``format`` and version are already checked.
+    defaults : mapping or None, default=None
+        The estimator's default parameters; when given, stored parameters
+        must be among them and of the same kind.
 
     Raises
     ------
@@ -89,7 +94,8 @@ def check_document(document: dict[str, Any]) -> None:
     for key, (accepts, kind) in _TOP_LEVEL_KINDS.items():
         if key in document and not accepts(document[key]):
             raise refuse(f"the model file's {key!r} must be {kind}")
-    _check_params(document.get("params", {}))
+    if defaults is not None:
+        _check_params(document.get("params", {}), defaults)
     _check_total_nodes(document)
 
 
@@ -116,11 +122,8 @@ def _fits_seed(entry: dict[str, Any]) -> bool:
     return bool(0 <= entry["seed"] < 2**64)
 
 
-def _check_params(params: dict[str, Any]) -> None:
+def _check_params(params: dict[str, Any], defaults: Mapping[str, Any]) -> None:
     """Refuse unknown parameters and values of another kind than the default."""
-    from nalu_sr.estimator import NALURegressor  # the estimator imports us
-
-    defaults = NALURegressor().get_params()
     for name, value in params.items():
         if name not in defaults:
             raise refuse(f"unknown parameter {name!r} in model file")

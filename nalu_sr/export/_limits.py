@@ -2,7 +2,7 @@
 
 Every limit is far above what a fitted model writes and far below what makes
 reading, printing or evaluating a formula slow: a file that breaks one is
-refused with a :class:`~nalu_sr.export.serialize.ModelFileError` naming the
+refused with a :class:`~nalu_sr.exceptions.ModelFileError` naming the
 limit, before the work it would cause is started.
 """
 
@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 import sympy
+
+from nalu_sr.exceptions import ModelFileError
 
 #: Largest model file read, in bytes (a fitted model writes tens of KB).
 MAX_FILE_BYTES = 1024 * 1024
@@ -47,9 +49,6 @@ _INTEGER = re.compile(r"-?[0-9]+")
 
 def refuse(message: str) -> Exception:
     """Return the error that refuses a model file with ``message``."""
-    # Imported here because serialize imports this module.
-    from nalu_sr.export.serialize import ModelFileError
-
     return ModelFileError(message)
 
 

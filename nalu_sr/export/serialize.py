@@ -3,8 +3,8 @@
 Formulas are stored as JSON trees of whitelisted SymPy node types (never as
 code or strings to be parsed), so loading a file can only ever build numbers,
 the declared feature symbols, and functions from :data:`ALLOWED_FUNCTIONS`.
-:func:`save_model` and :func:`load_model` do the work of
-``NALURegressor.save`` and ``NALURegressor.load``.
+:mod:`nalu_sr.export.persistence` maps a fitted estimator onto this format
+(``NALURegressor.save`` and ``NALURegressor.load``).
 """
 
 from __future__ import annotations
@@ -13,18 +13,14 @@ import json
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import sympy
 
-from nalu_sr._equations import build_table, table_candidates
-from nalu_sr._version import __version__
 from nalu_sr.exceptions import ModelFileError
 from nalu_sr.export import _envelope, _limits
 from nalu_sr.extraction.candidate import Candidate
-from nalu_sr.selection import FittedFormulas
 
 # ModelFileError and symbols_from_names lived here; both stay importable.
 from nalu_sr.symbols import symbols_from_names
@@ -33,15 +29,11 @@ __all__ = [
     "ALLOWED_FUNCTIONS",
     "FORMAT_NAME",
     "FORMAT_VERSION",
-    "LoadedModel",
     "ModelFileError",
-    "SavableModel",
     "candidate_from_json",
     "candidate_to_json",
     "expression_to_tree",
-    "load_model",
     "read_model_file",
-    "save_model",
     "symbols_from_names",
     "tree_to_expression",
     "write_model_file",
@@ -341,12 +333,15 @@ def write_model_file(path: str | Path, payload: Mapping[str, Any]) -> None:
         raise
 
 
-def read_model_file(path: str | Path) -> dict[str, Any]:
+def read_model_file(
+    path: str | Path, defaults: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """Read and check the envelope of a model file.
 
     The file's size, nesting depth, keys, field kinds and number of formula
     nodes are checked before any formula is built (see ``docs/reliability.md``
-    for the limits).
+    for the limits); with ``defaults`` (the estimator's default parameters),
+    so are the stored parameters' names and kinds.
 
     Raises
     ------
@@ -371,160 +366,5 @@ def read_model_file(path: str | Path) -> dict[str, Any]:
             f"{path} has model format version {document.get('format_version')!r}; "
             f"this nalu_sr reads version {FORMAT_VERSION}"
         )
-    _envelope.check_document(document)
+    _envelope.check_document(document, defaults)
     return document
-
-
-class SavableModel(Protocol):
-    """What :func:`save_model` reads from a fitted ``NALURegressor``."""
-
-    feature_symbols_: list[sympy.Symbol]
-    expression_: sympy.Expr
-    loss_: float
-    exact_: bool
-    n_iter_: int
-    best_index_: int
-    equations_: Any
-
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """Return the estimator's parameters."""
-
-
-@dataclass(frozen=True)
-class LoadedModel:
-    """The contents of a model file, checked and decoded.
-
-    Attributes
-    ----------
-    params : dict
-        The stored parameters that the estimator knows, lists as tuples.
-    formulas : FittedFormulas
-        The chosen formula and the table of candidates (no torch module).
-    feature_names_in : list of str or None
-        The feature names seen in ``fit``, if it saw any.
-    """
-
-    params: dict[str, Any]
-    formulas: FittedFormulas
-    feature_names_in: list[str] | None
-
-
-def save_model(model: SavableModel, path: str | Path) -> None:
-    """Write a fitted estimator's formulas to a model file.
-
-    The file holds the formula and every candidate as JSON trees, the
-    feature names, the parameters that are plain values, and the library
-    version.
-
-    Parameters
-    ----------
-    model : SavableModel
-        A fitted ``NALURegressor``.
-    path : str or pathlib.Path
-        Where to write.
-    """
-    params = {
-        k: list(v) if isinstance(v, tuple) else v
-        for k, v in model.get_params().items()
-        if _is_plain_json(v)
-    }
-    names = getattr(model, "feature_names_in_", None)
-    candidates = table_candidates(model.equations_)
-    write_model_file(
-        path,
-        {
-            "nalu_sr_version": __version__,
-            "symbols": [s.name for s in model.feature_symbols_],
-            "feature_names_in": None if names is None else [str(n) for n in names],
-            "params": params,
-            "expression": expression_to_tree(model.expression_),
-            "loss": model.loss_,
-            "exact": model.exact_,
-            "n_iter": model.n_iter_,
-            "best_index": model.best_index_,
-            "equations": [
-                candidate_to_json(candidate, number == model.best_index_)
-                for number, candidate in enumerate(candidates)
-            ],
-        },
-    )
-
-
-def load_model(path: str | Path, defaults: Mapping[str, Any]) -> LoadedModel:
-    """Read and decode a model file written by :func:`save_model`.
-
-    Nothing in the file is executed: formulas are rebuilt from a whitelist
-    of SymPy node types, numbers and the file's declared feature symbols.
-
-    Parameters
-    ----------
-    path : str or pathlib.Path
-        The model file.
-    defaults : mapping
-        The estimator's default parameters: stored parameters it does not
-        know are dropped, and ``tol`` (which marks exact rows of the table)
-        falls back to its default.
-
-    Returns
-    -------
-    LoadedModel
-        The parameters and the formulas.
-
-    Raises
-    ------
-    ModelFileError
-        If the file is malformed or holds anything outside the whitelist.
-    """
-    document = read_model_file(path)
-    symbols = symbols_from_names(document.get("symbols", []))
-    params = document.get("params", {})
-    if not isinstance(params, dict):
-        raise ModelFileError("the model file's 'params' must be a JSON object")
-    known = {
-        k: tuple(v) if isinstance(v, list) else v
-        for k, v in params.items()
-        if k in defaults
-    }
-    tol = known.get("tol", defaults["tol"])
-    names = document.get("feature_names_in")
-    return LoadedModel(known, _decode_formulas(document, symbols, tol), names)
-
-
-def _decode_formulas(
-    document: dict[str, Any], symbols: dict[str, sympy.Symbol], tol: float
-) -> FittedFormulas:
-    """Decode the formulas of a model file and tabulate its candidates."""
-    try:
-        entries = document["equations"]
-        candidates = [candidate_from_json(entry, symbols) for entry in entries]
-        expression = tree_to_expression(document["expression"], symbols)
-        loss = float(document["loss"])
-        exact = bool(document["exact"])
-        best_index = int(document["best_index"])
-        n_iter = int(document["n_iter"])
-    except (KeyError, TypeError, ValueError) as error:
-        if isinstance(error, ModelFileError):
-            raise
-        raise ModelFileError(f"incomplete model file: {error!r}") from error
-    if not 0 <= best_index < len(candidates):
-        raise ModelFileError(
-            f"the model file's best_index {best_index} names no candidate"
-        )
-    return FittedFormulas(
-        symbols=list(symbols.values()),
-        table=build_table(candidates, best_index, tol),
-        best_index=best_index,
-        expression=expression,
-        loss=loss,
-        exact=exact,
-        n_iter=n_iter,
-    )
-
-
-def _is_plain_json(value: Any) -> bool:
-    """Whether a parameter value survives a JSON round trip unchanged."""
-    if value is None or isinstance(value, bool | int | float | str):
-        return True
-    if isinstance(value, tuple | list):
-        return all(isinstance(v, bool | int | float | str) for v in value)
-    return False
