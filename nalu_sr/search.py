@@ -256,8 +256,12 @@ def run_search(
     deadline = None if config.max_time is None else started + config.max_time
     best: dict[tuple[str, int], tuple[float, StackedModel]] = {}
     queue = list(plan)
+    rounds = _function_rounds(config)
     try:
-        while queue and not _should_stop(outcome, config, started):
+        while (queue or rounds) and not _should_stop(outcome, config, started):
+            if rounds and (not queue or _first_pass_done(queue, rounds)):
+                _function_round(outcome, context, rounds.pop(0), deadline)
+                continue
             entry = queue.pop(0)
             smaller = best.get((entry.architecture, entry.width - 1))
             body, history, diverged = _train_entry(
@@ -278,42 +282,54 @@ def run_search(
                 candidate = _keep(outcome, best, entry, body, history, context)
             if callback is not None:
                 callback(_event(outcome, entry, candidate, diverged, len(queue)))
-        if FUNCTIONS in config.architectures and not _should_stop(
-            outcome, config, started
-        ):
-            _search_functions(outcome, context, deadline)
     except KeyboardInterrupt:
         # Ctrl-C ends the search, not the fit: the candidates so far are kept.
         outcome.interrupted = True
     return outcome
 
 
-def _search_functions(
-    outcome: SearchOutcome, context: _Context, deadline: float | None
-) -> None:
-    """Search sums of function terms in rounds of growing width.
+def _function_rounds(config: SearchConfig) -> list[FunctionRound]:
+    """Return the rounds of the function search this configuration runs.
 
-    Without a deadline one round runs (the documented stopping rule); with
-    one, wider rounds follow until a formula is exact, time is up, or the
-    widest round has run.
+    Without ``max_time`` only the first round runs (the documented stopping
+    rule); with it, wider rounds follow while time is left.
     """
+    if FUNCTIONS not in config.architectures:
+        return []
+    return list(FUNCTION_ROUNDS if config.max_time is not None else FUNCTION_ROUNDS[:1])
+
+
+def _first_pass_done(
+    queue: Sequence[PlanEntry], rounds: Sequence[FunctionRound]
+) -> bool:
+    """Whether the first function round is due: every first restart has run.
+
+    First restarts start from the data and find arithmetic laws at once; the
+    function search comes next, before the random restarts, so that a law
+    with functions does not wait for every body to train.
+    """
+    return rounds[0] is FUNCTION_ROUNDS[0] and queue[0].restart > 0
+
+
+def _function_round(
+    outcome: SearchOutcome,
+    context: _Context,
+    width: FunctionRound,
+    deadline: float | None,
+) -> None:
+    """Search sums of function terms at one width; keep their candidates."""
     config = context.config
-    rounds = FUNCTION_ROUNDS if deadline is not None else FUNCTION_ROUNDS[:1]
-    for width in rounds:
-        settings = FunctionSearchConfig(
-            config.primitives,
-            tol=config.tol,
-            max_terms=width.max_terms,
-            beam_width=width.beam_width,
-            n_children=width.n_children,
-        )
-        for candidate in search_functions(
-            context.split, context.symbols, settings, deadline
-        ):
-            _add(outcome, candidate, None, [])
-        exact = any(c.validation_loss <= config.tol for c in outcome.candidates)
-        if exact or (deadline is not None and time.perf_counter() > deadline):
-            return
+    settings = FunctionSearchConfig(
+        config.primitives,
+        tol=config.tol,
+        max_terms=width.max_terms,
+        beam_width=width.beam_width,
+        n_children=width.n_children,
+    )
+    for candidate in search_functions(
+        context.split, context.symbols, settings, deadline
+    ):
+        _add(outcome, candidate, None, [])
 
 
 @dataclass(frozen=True)
