@@ -1,0 +1,76 @@
+from fractions import Fraction
+
+import numpy as np
+import sympy
+import torch
+
+from nalu_sr.functions.refine import (
+    cancellation,
+    degenerate,
+    free_slots,
+    refine,
+    simpler_terms,
+    snap_constants,
+    terms_loss,
+)
+from nalu_sr.functions.terms import Argument, Term
+from nalu_sr.primitives import resolve_primitives
+
+COS, EXP, LOG, SIN = resolve_primitives(("cos", "exp", "log", "sin"))
+ONE = (Fraction(1),)
+RNG = np.random.default_rng(0)
+X_NP = RNG.uniform(1, 5, (400, 1))
+X = torch.as_tensor(X_NP)
+
+
+def test_free_slots_leave_the_head_what_it_absorbs():
+    assert free_slots(SIN) == (True, True)
+    assert free_slots(EXP) == (True, False)
+    assert free_slots(LOG) == (False, True)
+    assert free_slots(None) == (False, False)
+
+
+def test_refine_finds_the_inner_scale_and_snapping_makes_it_exact():
+    y = 3.0 * np.cos(0.5 * X_NP[:, 0]) + 1.0
+    start = Term((Fraction(0),), COS, Argument(ONE), 0.45, 0.0)
+    terms, loss = refine([start], X, y)
+    assert loss < 1e-20
+    assert abs(float(terms[0].scale) - 0.5) < 1e-8
+    snapped, snapped_loss = snap_constants(terms, X, y, tol=1e-10, loose=False)
+    assert snapped[0].scale == sympy.Rational(1, 2)
+    assert snapped[0].offset == 0
+    assert snapped_loss < 1e-20
+
+
+def test_a_constant_that_does_not_fit_a_simple_number_stays_a_float():
+    y = np.sin(0.4137 * X_NP[:, 0])
+    start = Term((Fraction(0),), SIN, Argument(ONE), 0.4, 0.0)
+    terms, _ = refine([start], X, y)
+    snapped, _ = snap_constants(terms, X, y, tol=1e-10, loose=True)
+    assert isinstance(snapped[0].scale, float)
+    assert abs(snapped[0].scale - 0.4137) < 1e-6
+
+
+def test_a_function_seen_on_a_tiny_range_is_degenerate():
+    tiny = Term((Fraction(0),), SIN, Argument(ONE), 1e-7, 11 / 7)
+    wide = Term((Fraction(0),), SIN, Argument(ONE), 1.0, 0.0)
+    assert degenerate(tiny, X)
+    assert not degenerate(wide, X)
+    assert not degenerate(Term(ONE), X)
+
+
+def test_a_nearly_constant_function_term_is_replaced_by_its_factor():
+    y = X_NP[:, 0] ** 2
+    near_one = Term((Fraction(2),), COS, Argument(ONE), 1e-7, 0.0)
+    terms, loss = simpler_terms([near_one], X, y, tol=1e-10)
+    assert terms == [Term((Fraction(2),))]
+    assert loss < 1e-20
+
+
+def test_cancellation_measures_terms_far_larger_than_the_target():
+    # x*exp(1e-4*x) - x is about 1e-4*x**2: a fit of x**2 by cancellation.
+    y = X_NP[:, 0] ** 2
+    nearly_x = Term(ONE, EXP, Argument(ONE), 1e-4)
+    assert cancellation([Term(ONE), nearly_x], X, y) > 1e3
+    assert cancellation([Term(ONE)], X, y) < 1.0 + 1e-9
+    assert terms_loss([Term((Fraction(2),))], X, y) < 1e-20
