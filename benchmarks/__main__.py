@@ -43,6 +43,7 @@ SUITES: dict[str, Suite] = {
         "NALU paper Table 1, recurrent half: a∘b of sums over a sequence",
     ),
     "arithmetic": Suite("benchmarks.sr.suite", _SR),
+    "functions": Suite("benchmarks.sr.suite", _SR),
     "feynman": Suite("benchmarks.sr.suite", _SR),
     "strogatz": Suite("benchmarks.sr.suite", _SR),
     "recovery": Suite(

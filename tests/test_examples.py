@@ -89,3 +89,14 @@ def test_noisy_feynman_example_recovers_structure_and_extrapolates(
     output = capsys.readouterr().out
     assert "PoorFitWarning" in output
     assert "found:     E = m*x**2*(omega**2 + omega_0**2)/4" in output
+
+
+def test_laws_with_functions_example_finds_both_laws(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    found = load_example("laws_with_functions").main(n_rows=300)
+    x0, x1 = sympy.symbols("x0 x1", real=True)
+    assert sympy.simplify(found["planck"] - 1 / (sympy.exp(x0 / x1) - 1)) == 0
+    softplus = x1 * sympy.log(1 + sympy.exp(x0 - 2))
+    assert sympy.simplify(found["softplus"] - softplus) == 0
+    assert "exact: True" in capsys.readouterr().out

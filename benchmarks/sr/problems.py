@@ -25,7 +25,7 @@ from sympy.parsing.sympy_parser import parse_expr
 from benchmarks._common import shared_benchmarks_dir
 
 #: The suites this module can load.
-SUITES = ("arithmetic", "feynman", "strogatz")
+SUITES = ("arithmetic", "functions", "feynman", "strogatz")
 #: Sampling range of every variable of the arithmetic suite.
 ARITHMETIC_RANGE = (1.0, 5.0)
 #: The arcsin/arccos problems SRBench 2021 dropped from its Feynman set.
@@ -124,6 +124,53 @@ def parse_formula(formula: str, symbols: dict[str, sympy.Symbol]) -> sympy.Expr:
     if unknown:
         raise ValueError(f"{formula!r} uses undeclared names {unknown}")
     return expr
+
+
+#: The function suite (issue 10): laws with exp, log, sin, cos, sqrt and tanh,
+#: written over x0..x3, every variable sampled from U(1, 5).
+FUNCTION_FORMULAS: tuple[str, ...] = (
+    "sin(x0)*x1",
+    "exp(-x0/x1)",
+    "x0*exp(-x1)",
+    "cos(x0) + x1**2",
+    "sqrt(x0**2 + x1**2)",
+    "log(x0*x1)",
+    "exp(-x0**2/2)/sqrt(2*pi)",
+    "x0*sin(x1*x2)",
+    "tanh(x0/x1)",
+    "1/(exp(x0/x1) - 1)",
+    "x0*cos(x1) + x2",
+    "x1*(1 - cos(x0))",
+    "x0**2*sin(x1)/x2",
+    "exp(x0) - x1**2",
+    "log(x0)/x1",
+    "sqrt(x0)*sin(x1)",
+    "1/(1 + exp(x1 - x0))",
+    "x0*exp(-x1/x2)",
+    "sin(x0) + cos(x1)",
+    "x0*x1*cos(x2/2)",
+    "sqrt((x0 - x1)**2 + (x2 - x3)**2)",
+    "x0*exp(-(x1 - x2)**2/2)",
+)
+
+
+def function_problems() -> list[Problem]:
+    """The 22 laws with functions, every variable sampled from U(1, 5)."""
+    problems = []
+    for formula in FUNCTION_FORMULAS:
+        names = [f"x{i}" for i in range(4) if f"x{i}" in formula]
+        ranges = (ARITHMETIC_RANGE,) * len(names)
+        symbols = declare_symbols(names, ranges)
+        problems.append(
+            Problem(
+                name=formula.replace(" ", ""),
+                suite="functions",
+                truth=parse_formula(formula, symbols),
+                symbols=tuple(symbols.values()),
+                ranges=ranges,
+            )
+        )
+    return problems
 
 
 def arithmetic_problems() -> list[Problem]:
@@ -231,6 +278,7 @@ def load_problems(suite: str) -> list[Problem]:
     """Every problem of ``suite`` (one of :data:`SUITES`)."""
     loaders = {
         "arithmetic": arithmetic_problems,
+        "functions": function_problems,
         "feynman": feynman_problems,
         "strogatz": strogatz_problems,
     }

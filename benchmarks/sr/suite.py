@@ -1,4 +1,4 @@
-"""The ``arithmetic``, ``feynman`` and ``strogatz`` suites of ``python -m benchmarks``.
+"""The ``arithmetic``, ``functions``, ``feynman`` and ``strogatz`` suites of ``python -m benchmarks``.
 
 Each runs every (tool, problem, noise, seed) task of SRBench's ground-truth
 protocol with the same time budget for every tool, stores one row per task in
@@ -30,7 +30,7 @@ DESCRIPTION = (
 )
 
 #: ``--quick``: every n-th problem of a suite (1: all of them).
-QUICK_EVERY = {"arithmetic": 1, "feynman": 10, "strogatz": 4}
+QUICK_EVERY = {"arithmetic": 1, "functions": 3, "feynman": 10, "strogatz": 4}
 QUICK_NOISE = (0.0, 0.01)
 QUICK_BUDGET = 5.0
 DEFAULT_BUDGET = 60.0

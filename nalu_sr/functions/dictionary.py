@@ -21,8 +21,13 @@ import sympy
 import torch
 
 from nalu_sr.functions.refine import free_slots
-from nalu_sr.functions.terms import Argument, Term, monomial
-from nalu_sr.primitives import Primitive, PrimitiveSet, resolve_primitives
+from nalu_sr.functions.terms import ONE, ZERO, Argument, Term, monomial
+from nalu_sr.primitives import (
+    BUILTIN_PRIMITIVES,
+    Primitive,
+    PrimitiveSet,
+    resolve_primitives,
+)
 
 _PERIODIC_SCALES = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, math.pi / 2, math.pi)
 _MONOTONE_SCALES = (-2.0, -1.0, -0.5, -0.25, 0.25, 0.5, 1.0, 2.0)
@@ -32,6 +37,7 @@ _SCALE_FREE = frozenset({"log", "sqrt", "inv", "identity", "abs", "square", "cub
 _SCALES = {"sin": _PERIODIC_SCALES, "cos": _PERIODIC_SCALES, "tanh": _ODD_SCALES}
 #: Primitives the structure already provides (sums, products, powers).
 _STRUCTURAL = frozenset({"add", "sub", "mul", "div", "neg", "square", "cube"})
+_CUSTOM_OFFSETS = (-2.0, -1.0, 0.0, 1.0, 2.0)
 _MAX_INNER = 60.0
 _MAX_VALUE = 1e12
 _MAX_PAIR_FEATURES = 12
@@ -169,6 +175,24 @@ def scales_of(primitive: Primitive) -> tuple[float, ...]:
     return _SCALES.get(primitive.name, _MONOTONE_SCALES)
 
 
+def starts_of(primitive: Primitive) -> list[tuple[sympy.Expr | float, ...]]:
+    """Return the starting ``(scale, offset)`` pairs tried for ``primitive``.
+
+    Fixed constants are exact (``1`` and ``0``). A custom primitive has no
+    known symmetry, so it is also tried shifted: ``softplus(x - 3)`` needs an
+    offset that a start at 0 may not reach.
+    """
+    scale_free, offset_free = free_slots(primitive)
+    scales: tuple[sympy.Expr | float, ...] = (ONE,)
+    if scale_free:
+        scales = scales_of(primitive)
+    offsets: tuple[sympy.Expr | float, ...] = (ZERO,)
+    if offset_free:
+        custom = primitive.name not in BUILTIN_PRIMITIVES.names
+        offsets = _CUSTOM_OFFSETS if custom else (0.0,)
+    return [(scale, offset) for scale in scales for offset in offsets]
+
+
 def _base_terms(
     dictionary: Dictionary, X: torch.Tensor
 ) -> tuple[list[Term], np.ndarray]:
@@ -182,16 +206,15 @@ def _base_terms(
             for argument, g in zip(dictionary.arguments, arguments, strict=True):
                 if _redundant(primitive, argument):
                     continue
-                for scale in scales_of(primitive):
-                    inner = scale * g
+                for scale, offset in starts_of(primitive):
+                    inner = float(scale) * g + float(offset)
                     if not bool(torch.all(inner.abs() <= _MAX_INNER)):
                         continue
                     value = primitive.exact_forward(inner)
                     if _usable(value):
-                        start = scale if free_slots(primitive)[0] else sympy.Integer(1)
-                        offset = 0.0 if free_slots(primitive)[1] else sympy.Integer(0)
-                        term = Term(no_factor, primitive, argument, start, offset)
-                        terms.append(term)
+                        terms.append(
+                            Term(no_factor, primitive, argument, scale, offset)
+                        )
                         columns.append(value)
     if not columns:
         return [], np.zeros((X.shape[0], 0))

@@ -1,0 +1,108 @@
+import numpy as np
+import pytest
+import sympy
+import torch
+
+from nalu_sr import NALURegressor, make_primitive
+from nalu_sr.extraction.candidate import Split
+from nalu_sr.functions import FunctionSearchConfig, search_functions
+from nalu_sr.primitives import DEFAULT_PRIMITIVES, Primitive, resolve_primitives
+
+SYMBOLS = sympy.symbols("x0:3", real=True)
+x0, x1, x2 = SYMBOLS
+
+
+def _split(truth, n_features, seed=0, rows=600):
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(1, 5, (rows, n_features))
+    f = sympy.lambdify(SYMBOLS[:n_features], truth, "numpy")
+    y = np.asarray(f(*X.T), dtype=float) * np.ones(rows)
+    cut = rows * 4 // 5
+    return Split(X[:cut], y[:cut], X[cut:], y[cut:])
+
+
+def _best(truth, n_features, primitives=DEFAULT_PRIMITIVES):
+    config = FunctionSearchConfig(resolve_primitives(primitives), tol=1e-10)
+    split = _split(truth, n_features)
+    candidates = search_functions(split, SYMBOLS[:n_features], config)
+    return min(candidates, key=lambda c: c.validation_loss)
+
+
+@pytest.mark.parametrize(
+    ("truth", "n_features", "architecture"),
+    [
+        (x1 * sympy.sin(x0), 2, "function/identity"),
+        (x0 * sympy.exp(-x1 / x2), 3, "function/identity"),
+        (sympy.sin(x0) + sympy.cos(x1), 2, "function/identity"),
+        (1 / (sympy.exp(x0 / x1) - 1), 2, "function/inverse"),
+        (sympy.sqrt(x0**2 + x1**2), 2, "function/square"),
+        ((x0 - x1) * x2, 3, "function/identity"),
+    ],
+)
+def test_laws_with_functions_are_found_exactly(truth, n_features, architecture):
+    best = _best(truth, n_features)
+    assert sympy.simplify(best.expression - truth) == 0
+    assert best.validation_loss < 1e-20
+    assert best.architecture == architecture
+
+
+def test_a_gaussian_constant_snaps_to_one_over_sqrt_two_pi():
+    truth = sympy.exp(-(x0**2) / 2) / sympy.sqrt(2 * sympy.pi)
+    best = _best(truth, 1)
+    assert sympy.simplify(best.expression - truth) == 0
+    assert not best.expression.atoms(sympy.Float)
+
+
+def _softplus():
+    return make_primitive(
+        name="softplus",
+        arity=1,
+        torch_fn=torch.nn.functional.softplus,
+        sympy_fn=lambda x: sympy.log(1 + sympy.exp(x)),
+    )
+
+
+def test_a_custom_primitive_is_discovered_by_the_default_search():
+    rng = np.random.default_rng(3)
+    X = rng.uniform(1, 5, (500, 2))
+    y = X[:, 1] * np.log1p(np.exp(X[:, 0] - 2.0))
+    model = NALURegressor(
+        primitives=(*DEFAULT_PRIMITIVES, _softplus()), random_state=0
+    ).fit(X, y)
+    a, b = model.feature_symbols_
+    assert sympy.simplify(model.expression_ - b * sympy.log(1 + sympy.exp(a - 2))) == 0
+    assert model.exact_
+
+
+def _overflowing():
+    # Finite where make_primitive checks it, but inf or nan on most of the data.
+    def blow_up(x):
+        return torch.where(x.abs() > 1.5, torch.full_like(x, float("nan")), x**3)
+
+    return Primitive("blow_up", 1, blow_up, lambda x: x**3, lambda x: x)
+
+
+def test_a_primitive_that_fails_on_the_data_never_reaches_the_formula():
+    rng = np.random.default_rng(4)
+    X = rng.uniform(1, 5, (300, 2))
+    y = X[:, 0] * np.cos(X[:, 1])
+    model = NALURegressor(
+        primitives=(*DEFAULT_PRIMITIVES, _overflowing()), random_state=0
+    ).fit(X, y)
+    a, b = model.feature_symbols_
+    assert sympy.simplify(model.expression_ - a * sympy.cos(b)) == 0
+    assert "blow_up" not in str(model.expression_)
+
+
+def test_without_max_time_the_function_search_runs_one_round_on_noise():
+    rng = np.random.default_rng(5)
+    X = rng.uniform(1, 5, (200, 2))
+    y = rng.normal(size=200)
+    model = NALURegressor(random_state=0, n_restarts=1, max_iter=50)
+    with pytest.warns(Warning):
+        model.fit(X, y)
+    assert not model.exact_
+    functions = [
+        a for a in model.equations_["architecture"] if a.startswith("function")
+    ]
+    assert 1 <= len(functions) <= 12
