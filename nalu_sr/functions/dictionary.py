@@ -198,32 +198,107 @@ def _base_terms(
 ) -> tuple[list[Term], np.ndarray]:
     """Every ``u(a * g)`` with finite, bounded, non-constant values on ``X``."""
     terms: list[Term] = []
-    columns: list[torch.Tensor] = []
+    blocks: list[torch.Tensor] = []
     no_factor = dictionary.factors[0]
     with torch.no_grad():
-        arguments = [argument.values(X) for argument in dictionary.arguments]
+        values = torch.stack([a.values(X) for a in dictionary.arguments], dim=1)
         for primitive in dictionary.primitives:
-            for argument, g in zip(dictionary.arguments, arguments, strict=True):
-                if _redundant(primitive, argument):
-                    continue
-                for scale, offset in starts_of(primitive):
-                    inner = float(scale) * g + float(offset)
-                    if not bool(torch.all(inner.abs() <= _MAX_INNER)):
-                        continue
-                    value = primitive.exact_forward(inner)
-                    if _usable(value):
+            kept = [
+                i
+                for i, argument in enumerate(dictionary.arguments)
+                if not _redundant(primitive, argument)
+            ]
+            if not kept:
+                continue
+            for scale, offset in starts_of(primitive):
+                inner = float(scale) * values[:, kept] + float(offset)
+                column = _apply(primitive, inner)
+                usable = _usable(inner, column)
+                for i, good in zip(kept, usable.tolist(), strict=True):
+                    if good:
+                        argument = dictionary.arguments[i]
                         terms.append(
                             Term(no_factor, primitive, argument, scale, offset)
                         )
-                        columns.append(value)
-    if not columns:
+                blocks.append(column[:, usable])
+    if not terms:
         return [], np.zeros((X.shape[0], 0))
-    return terms, torch.stack(columns, dim=1).numpy()
+    return terms, torch.cat(blocks, dim=1).numpy()
 
 
-def _usable(value: torch.Tensor) -> bool:
-    finite = bool(torch.all(torch.isfinite(value)))
-    return finite and float(value.abs().max()) < _MAX_VALUE and float(value.std()) > 0
+def _apply(primitive: Primitive, inner: torch.Tensor) -> torch.Tensor:
+    """Apply the primitive to every column at once (one by one if it must)."""
+    try:
+        result = primitive.exact_forward(inner)
+        if result.shape == inner.shape:
+            return result
+    except (RuntimeError, ValueError, TypeError):
+        pass  # a custom function written for one column only
+    return torch.stack(
+        [primitive.exact_forward(inner[:, j]) for j in range(inner.shape[1])], dim=1
+    )
+
+
+def _usable(inner: torch.Tensor, value: torch.Tensor) -> torch.Tensor:
+    """Columns whose argument is bounded and whose value is finite and varies."""
+    bounded = (inner.abs() <= _MAX_INNER).all(dim=0)
+    finite = torch.isfinite(value).all(dim=0)
+    magnitude = value.abs().amax(dim=0) < _MAX_VALUE
+    varies = torch.nan_to_num(value.std(dim=0, correction=0), nan=0.0) > 0
+    return bounded & finite & magnitude & varies
+
+
+class Ranker:
+    """Scores dictionary terms on fixed rows; built once, asked many times.
+
+    Parameters
+    ----------
+    dictionary : Dictionary
+        The choices.
+    X : torch.Tensor
+        Inputs, float64, shape ``(n, n_features)``.
+    """
+
+    def __init__(self, dictionary: Dictionary, X: torch.Tensor) -> None:
+        self.dictionary = dictionary
+        self._base_terms, self._base = _base_terms(dictionary, X)
+        self._factors = np.stack(
+            [monomial(X, f).numpy() for f in dictionary.factors], axis=1
+        )
+
+    def rank(
+        self,
+        y: np.ndarray,
+        fixed: np.ndarray,
+        n_best: int,
+        exclude: frozenset[str] = frozenset(),
+    ) -> list[Term]:
+        """Return the ``n_best`` terms that best fit ``y`` beside ``fixed``.
+
+        See :func:`rank_terms`.
+        """
+        base, factors = self._base, self._factors
+        screen = slice(SCREEN_ROWS)
+        scores = _score_table(base[screen], factors[screen], y[screen], fixed[screen])
+        shortlist = _lowest(scores, SHORTLIST * n_best)
+        if not shortlist:
+            return []
+        columns = np.stack([_column(j, k, base, factors) for k, j in shortlist], axis=1)
+        final = _scores(columns, *_residual_basis(y, fixed))
+        entries = []
+        for (k, j), score in zip(shortlist, final, strict=True):
+            if math.isfinite(score):
+                term = _term_at(j - 1, k, self._base_terms, self.dictionary)
+                entries.append((_rounded(score), term_complexity(term), k, j, term))
+        entries.sort(key=lambda e: e[:4])
+        chosen: list[Term] = []
+        for *_, term in entries:
+            if len(chosen) >= n_best:
+                break
+            if term.describe() not in exclude:
+                chosen.append(term)
+                exclude = exclude | {term.describe()}
+        return chosen
 
 
 def rank_terms(
@@ -260,29 +335,7 @@ def rank_terms(
         Best first; plain monomials and function terms compete, and of two
         fits that agree to three digits the simpler term comes first.
     """
-    base_terms, base = _base_terms(dictionary, X)
-    factors = np.stack([monomial(X, f).numpy() for f in dictionary.factors], axis=1)
-    screen = slice(SCREEN_ROWS)
-    scores = _score_table(base[screen], factors[screen], y[screen], fixed[screen])
-    shortlist = _lowest(scores, SHORTLIST * n_best)
-    if not shortlist:
-        return []
-    columns = np.stack([_column(j, k, base, factors) for k, j in shortlist], axis=1)
-    final = _scores(columns, *_residual_basis(y, fixed))
-    entries = []
-    for (k, j), score in zip(shortlist, final, strict=True):
-        if math.isfinite(score):
-            term = _term_at(j - 1, k, base_terms, dictionary)
-            entries.append((_rounded(score), term_complexity(term), k, j, term))
-    entries.sort(key=lambda e: e[:4])
-    chosen: list[Term] = []
-    for *_, term in entries:
-        if len(chosen) >= n_best:
-            break
-        if term.describe() not in exclude:
-            chosen.append(term)
-            exclude = exclude | {term.describe()}
-    return chosen
+    return Ranker(dictionary, X).rank(y, fixed, n_best, exclude)
 
 
 #: Rows every dictionary term is scored on, and shortlisted terms per term asked.
@@ -307,16 +360,44 @@ def _residual_basis(
 def _score_table(
     base: np.ndarray, factors: np.ndarray, y: np.ndarray, fixed: np.ndarray
 ) -> np.ndarray:
-    """Scores of shape ``(n_factors, 1 + n_base)``: factor alone, then times base."""
+    """Scores of shape ``(n_factors, 1 + n_base)``: factor alone, then times base.
+
+    No product column is formed: for column ``c = f * b`` the scores need
+    ``r.c``, ``|c|**2`` and ``|Q^T c|**2``, and each is one matrix product of
+    the factors (times the residual ``r``, themselves squared, or times a
+    basis vector of ``Q``) with the base columns, for all factors at once.
+    """
     basis, residual, total = _residual_basis(y, fixed)
-    table = np.full((factors.shape[1], 1 + base.shape[1]), math.inf)
-    for k in range(factors.shape[1]):
-        factor = factors[:, k : k + 1]
-        if k > 0:  # the constant factor alone is the intercept
-            table[k, 0] = _scores(factor, basis, residual, total)[0]
-        if base.shape[1]:
-            table[k, 1:] = _scores(base * factor, basis, residual, total)
-    return table
+    columns = np.column_stack([np.ones(len(y)), base])
+    with np.errstate(all="ignore"):
+        dots = (factors * residual[:, None]).T @ columns
+        norms = (factors**2).T @ (columns**2)
+        projected = sum(
+            (((factors * q[:, None]).T @ columns) ** 2 for q in basis.T),
+            start=np.zeros_like(norms),
+        )
+    return _score_values(dots, norms, projected, float(residual @ residual), total)
+
+
+def _score_values(
+    dots: np.ndarray,
+    norms: np.ndarray,
+    projected: np.ndarray,
+    residual_norm: float,
+    total: float,
+) -> np.ndarray:
+    """Relative residual after adding a column, from its three inner products.
+
+    ``dots`` is the column's product with the residual (orthogonal to the
+    basis already), ``norms`` its squared length and ``projected`` the squared
+    length of its part in the basis; a column (nearly) inside the basis, or
+    non-finite, scores infinity.
+    """
+    with np.errstate(all="ignore"):
+        length = norms - projected
+        score = (residual_norm - dots**2 / length) / total
+        valid = np.isfinite(score) & (norms > 0) & (length > 1e-10 * norms)
+    return np.where(valid, np.maximum(score, 0.0), math.inf)
 
 
 def _lowest(table: np.ndarray, count: int) -> list[tuple[int, int]]:
@@ -356,11 +437,7 @@ def _scores(
 ) -> np.ndarray:
     """Relative residual sum of squares of ``y`` after adding each column."""
     with np.errstate(all="ignore"):
-        norms = np.linalg.norm(columns, axis=0)
-        unit = columns / np.where(norms > 0, norms, 1.0)
-        projected = unit - basis @ (basis.T @ unit)
-        length = np.sum(projected**2, axis=0)
-        gain = (projected.T @ residual) ** 2 / length
-        score = (float(residual @ residual) - gain) / total
-    valid = np.isfinite(score) & (length > 1e-10) & np.isfinite(norms) & (norms > 0)
-    return np.where(valid, np.maximum(score, 0.0), math.inf)
+        dots = residual @ columns
+        norms = np.sum(columns**2, axis=0)
+        projected = np.sum((basis.T @ columns) ** 2, axis=0)
+    return _score_values(dots, norms, projected, float(residual @ residual), total)

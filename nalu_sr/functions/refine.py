@@ -17,7 +17,7 @@ from scipy.optimize import least_squares
 
 from nalu_sr.extraction.candidate import _loose_replacements, loss_limit
 from nalu_sr.extraction.constants import simple_number
-from nalu_sr.functions.terms import Constant, Term, term_matrix
+from nalu_sr.functions.terms import Constant, Term, monomial, term_matrix
 from nalu_sr.primitives import Primitive, resolve_primitives
 
 _IDENTITY = resolve_primitives(("identity",))[0]
@@ -80,8 +80,39 @@ def _with_values(
     return updated
 
 
+class _Columns:
+    """Term columns for trial constants, with each term's factor and argument cached.
+
+    Refinement changes only the inner constants, so the monomial factors and
+    the arguments are evaluated once and each trial costs one primitive call
+    per function term.
+    """
+
+    def __init__(self, terms: Sequence[Term], X: torch.Tensor) -> None:
+        with torch.no_grad():
+            self._factors = [monomial(X, term.factor) for term in terms]
+            self._arguments = [
+                None if term.argument is None else term.argument.values(X)
+                for term in terms
+            ]
+
+    def matrix(self, terms: Sequence[Term]) -> np.ndarray:
+        """Columns of ``terms`` (the cached ones, with new constants)."""
+        columns = []
+        with torch.no_grad():
+            for term, factor, argument in zip(
+                terms, self._factors, self._arguments, strict=True
+            ):
+                if term.primitive is None or argument is None:
+                    columns.append(factor)
+                    continue
+                inner = float(term.scale) * argument + float(term.offset)
+                columns.append(factor * term.primitive.exact_forward(inner))
+        return torch.stack(columns, dim=1).numpy()
+
+
 def refine(
-    terms: Sequence[Term], X: torch.Tensor, z: np.ndarray, max_nfev: int = 80
+    terms: Sequence[Term], X: torch.Tensor, z: np.ndarray, max_nfev: int = 60
 ) -> tuple[list[Term], float]:
     """Fit the terms' free inner constants; return the terms and their loss.
 
@@ -93,7 +124,7 @@ def refine(
         Inputs, float64.
     z : numpy.ndarray
         Targets.
-    max_nfev : int, default=80
+    max_nfev : int, default=60
         Budget of residual evaluations.
 
     Returns
@@ -108,10 +139,12 @@ def refine(
     if not slots:
         return start, start_loss
 
+    columns = _Columns(start, X)
+
     def residual(theta: np.ndarray) -> np.ndarray:
         trial = _with_values(start, slots, [float(v) for v in theta])
         with np.errstate(all="ignore"):
-            loss, r = head_loss(term_matrix(trial, X), z)
+            loss, r = head_loss(columns.matrix(trial), z)
         return r if math.isfinite(loss) else np.full(len(z), _PENALTY)
 
     theta0 = np.array([float(start[t].constants[c]) for t, c in slots])

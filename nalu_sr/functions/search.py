@@ -22,8 +22,8 @@ from nalu_sr.extraction.candidate import (
 from nalu_sr.extraction.simplify import simplify_checked
 from nalu_sr.functions.dictionary import (
     Dictionary,
+    Ranker,
     build_dictionary,
-    rank_terms,
     restricted,
 )
 from nalu_sr.functions.refine import (
@@ -160,7 +160,17 @@ class _Beam:
         self._rank = (X[: config.n_rank_rows], z[: config.n_rank_rows])
         self._refine = (X[: config.n_refine_rows], z[: config.n_refine_rows])
         self._states = [_State((), math.inf)]
+        self._rankers: dict[int | None, Ranker] = {}
         self._additive = 1 < X.shape[1] <= _MAX_ADDITIVE_FEATURES
+
+    def _ranker(self, feature: int | None = None) -> Ranker:
+        """Return the ranker of the whole dictionary, or of one input's part."""
+        if feature not in self._rankers:
+            dictionary = self._dictionary
+            if feature is not None:
+                dictionary = restricted(dictionary, feature)
+            self._rankers[feature] = Ranker(dictionary, self._rank[0])
+        return self._rankers[feature]
 
     def grow(self, deadline: float | None) -> _State | None:
         """Add one term to each kept sum; return the best new sum, if any."""
@@ -183,9 +193,7 @@ class _Beam:
         X_fit, z_fit = self._refine
         exclude = frozenset(t.describe() for t in state.terms)
         fixed = term_matrix(state.terms, X)
-        ranked = rank_terms(
-            self._dictionary, X, z, fixed, self._config.n_children, exclude
-        )
+        ranked = self._ranker().rank(z, fixed, self._config.n_children, exclude)
         children = []
         for term in ranked:
             terms, _ = refine([*state.terms, term], X_fit, z_fit)
@@ -223,13 +231,7 @@ class _Beam:
         for _ in range(_BACKFIT_SWEEPS):
             for feature in range(n_features):
                 others = [t for i, t in sorted(chosen.items()) if i != feature]
-                ranked = rank_terms(
-                    restricted(self._dictionary, feature),
-                    X,
-                    z,
-                    term_matrix(others, X),
-                    1,
-                )
+                ranked = self._ranker(feature).rank(z, term_matrix(others, X), 1)
                 if ranked:
                     terms, _ = refine([*others, ranked[0]], X_fit, z_fit)
                     chosen[feature] = terms[-1]
