@@ -59,6 +59,11 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
     whose validation error is close to the best. ``predict`` evaluates that
     formula, not a network.
 
+    Any input column or target whose root mean square is below ``1e-3`` or
+    at least ``1e4`` is divided by a power of ten before the search, and the
+    formulas are rewritten exactly over the raw features afterwards, so that
+    data in any consistent units (farads, nanometres) give the same law.
+
     Parameters
     ----------
     primitives : sequence of str or Primitive, or None, default=None
@@ -100,7 +105,8 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
         within ``tol``.
     validation_fraction : float, default=0.2
         Fraction of rows held out to judge and select formulas (all rows are
-        used for both when there are fewer than 10).
+        used for both when there are fewer than 10; no formula is then
+        claimed exact, see ``exact_``).
     tol : float, default=1e-10
         Relative validation error (MSE / variance) at or below which a
         formula counts as exact. Constant simplification and pruning may also
@@ -130,7 +136,8 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
         Every kept candidate, sorted by complexity, one row each: a DataFrame
         indexed by candidate number when pandas is installed, otherwise a
         list of dicts with the same keys. Columns: ``complexity`` (nodes of
-        the expression tree), ``loss`` (relative validation error), ``score``
+        the expression tree, counted before the units of the data are put
+        back, see below), ``loss`` (relative validation error), ``score``
         (drop in log loss per extra node against the best simpler candidate),
         ``equation`` (the formula as a string), ``sympy_format`` (the SymPy
         formula), ``exact`` (``loss <= tol``), ``train_loss``,
@@ -141,7 +148,15 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
     loss_ : float
         Relative validation error (MSE / variance) of the chosen formula.
     exact_ : bool
-        Whether ``loss_ <= tol``.
+        Whether ``loss_ <= tol`` on held-out validation rows that outnumber
+        the formula's free constants (its intercept, one coefficient per
+        term, and any float inside a term; see
+        :func:`nalu_sr.selection.free_constants`). Fewer rows can be
+        interpolated by a wrong formula: ``exact_`` is then ``False`` and
+        ``fit`` warns with an
+        :class:`~nalu_sr.exceptions.InsufficientDataWarning` that names the
+        number of rows needed. The ``exact`` column of ``equations_`` only
+        compares each loss with ``tol``.
     module_ : StackedModel or None
         The trained, snapped torch body of the chosen formula (``None`` for
         the closed-form linear candidate).
