@@ -48,10 +48,24 @@ class DecadeScales:
     target: int
 
     def normalise(self, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Divide every column and the target by its power of ten."""
+        """Divide every column and the target by its power of ten.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features)
+            Raw inputs.
+        y : ndarray of shape (n_samples,)
+            Raw targets.
+
+        Returns
+        -------
+        X, y : ndarray
+            The data the search runs on (``X`` itself when no column moves).
+        """
+        if not any(self.inputs):
+            return X, _shift(y, self.target)
         columns = [_shift(X[:, j], k) for j, k in enumerate(self.inputs)]
-        X_scaled = np.column_stack(columns) if columns else X.copy()
-        return X_scaled.reshape(X.shape), _shift(y, self.target)
+        return np.column_stack(columns), _shift(y, self.target)
 
     def restore(
         self, expression: sympy.Expr, symbols: Sequence[sympy.Symbol]
@@ -61,6 +75,18 @@ class DecadeScales:
         ``y / 10**t = f(x / 10**k)`` gives ``y = 10**t * f(x / 10**k)``; the
         powers of ten are exact rationals, so exact constants (integers,
         ``pi``) stay exact.
+
+        Parameters
+        ----------
+        expression : sympy.Expr
+            A formula over the normalised features.
+        symbols : sequence of sympy.Symbol
+            The feature symbols, in column order.
+
+        Returns
+        -------
+        sympy.Expr
+            The same law over the raw features and target.
         """
         ten = sympy.Integer(10)
         mapping = {
@@ -78,6 +104,18 @@ class DecadeScales:
 
         Complexity stays that of the normalised formula, so that the choice
         among candidates does not depend on the units of the data.
+
+        Parameters
+        ----------
+        candidates : sequence of Candidate
+            Candidates found on the normalised data.
+        symbols : sequence of sympy.Symbol
+            The feature symbols, in column order.
+
+        Returns
+        -------
+        list of Candidate
+            The candidates, their formulas over the raw features.
         """
         if not any(self.inputs) and not self.target:
             return list(candidates)
