@@ -9,6 +9,7 @@ from nalu_sr._version import __version__
 from nalu_sr.architectures import ARCHITECTURES
 from nalu_sr.estimator import NALURegressor
 from nalu_sr.exceptions import (
+    InsufficientDataWarning,
     ModelFileError,
     NaluSRError,
     PoorFitWarning,
@@ -49,6 +50,7 @@ __all__ = [
     "NPU",
     "UNITS",
     "ArithmeticUnit",
+    "InsufficientDataWarning",
     "ModelFileError",
     "NALURegressor",
     "NaluSRError",

@@ -1,4 +1,4 @@
-"""The data side of a fit: validation split, training sample, input scale.
+"""The data side of a fit: units, validation split, training sample, input scale.
 
 Each helper draws from the fit's random state in a fixed order (split, then
 the search plan, then the sample of rows), so that a seed gives one result.
@@ -6,16 +6,160 @@ the search plan, then the sample of rows), so that a seed gives one result.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import dataclasses
+import math
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import numpy as np
+import sympy
 import torch
 
-from nalu_sr.extraction.candidate import Split
+from nalu_sr.extraction.candidate import Candidate, Split
 
 #: Below this many rows, every row both trains and validates.
 MIN_ROWS_TO_SPLIT = 10
+
+#: Columns (and targets) whose root mean square lies within this many decades
+#: of 1 are searched as they are; the others are divided by a power of ten.
+KEPT_DECADES = 3
+
+
+@dataclass(frozen=True)
+class DecadeScales:
+    """Powers of ten that bring each input column and the target near 1.
+
+    The search runs on ``X[:, j] / 10**inputs[j]`` and ``y / 10**target``:
+    least squares and simple-number matching work in floating point relative
+    to numbers of order 1, so a law in farads (1e-12) would otherwise hide
+    behind rounding. Dividing by powers of ten is undone exactly on the
+    formulas (see :meth:`restore`).
+
+    Attributes
+    ----------
+    inputs : tuple of int
+        Decade of each input column (0: left as it is).
+    target : int
+        Decade of the target.
+    """
+
+    inputs: tuple[int, ...]
+    target: int
+
+    def normalise(self, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Divide every column and the target by its power of ten.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features)
+            Raw inputs.
+        y : ndarray of shape (n_samples,)
+            Raw targets.
+
+        Returns
+        -------
+        X, y : ndarray
+            The data the search runs on (``X`` itself when no column moves).
+        """
+        if not any(self.inputs):
+            return X, _shift(y, self.target)
+        columns = [_shift(X[:, j], k) for j, k in enumerate(self.inputs)]
+        return np.column_stack(columns), _shift(y, self.target)
+
+    def restore(
+        self, expression: sympy.Expr, symbols: Sequence[sympy.Symbol]
+    ) -> sympy.Expr:
+        """Rewrite a formula found on normalised data over the raw features.
+
+        ``y / 10**t = f(x / 10**k)`` gives ``y = 10**t * f(x / 10**k)``; the
+        powers of ten are exact rationals, so exact constants (integers,
+        ``pi``) stay exact.
+
+        Parameters
+        ----------
+        expression : sympy.Expr
+            A formula over the normalised features.
+        symbols : sequence of sympy.Symbol
+            The feature symbols, in column order.
+
+        Returns
+        -------
+        sympy.Expr
+            The same law over the raw features and target.
+        """
+        ten = sympy.Integer(10)
+        mapping = {
+            symbol: symbol / ten**k
+            for symbol, k in zip(symbols, self.inputs, strict=True)
+            if k != 0
+        }
+        restored = expression.xreplace(mapping) if mapping else expression
+        return restored * ten**self.target if self.target else restored
+
+    def restore_candidates(
+        self, candidates: Sequence[Candidate], symbols: Sequence[sympy.Symbol]
+    ) -> list[Candidate]:
+        """Restore every candidate's formula; complexity and losses are kept.
+
+        Complexity stays that of the normalised formula, so that the choice
+        among candidates does not depend on the units of the data.
+
+        Parameters
+        ----------
+        candidates : sequence of Candidate
+            Candidates found on the normalised data.
+        symbols : sequence of sympy.Symbol
+            The feature symbols, in column order.
+
+        Returns
+        -------
+        list of Candidate
+            The candidates, their formulas over the raw features.
+        """
+        if not any(self.inputs) and not self.target:
+            return list(candidates)
+        return [
+            dataclasses.replace(c, expression=self.restore(c.expression, symbols))
+            for c in candidates
+        ]
+
+
+def decade_scales(X: np.ndarray, y: np.ndarray) -> DecadeScales:
+    """Choose the power of ten of each input column and of the target.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Inputs.
+    y : ndarray of shape (n_samples,)
+        Targets.
+
+    Returns
+    -------
+    DecadeScales
+        ``floor(log10(rms))`` of each column and of ``y``, or 0 where that
+        is within :data:`KEPT_DECADES` of 0 (or the values are all zero).
+    """
+    return DecadeScales(tuple(_decade(column) for column in X.T), _decade(y))
+
+
+def _decade(values: np.ndarray) -> int:
+    """Decade of the root mean square of ``values``; 0 near 1 or for zeros."""
+    largest = float(np.max(np.abs(values))) if values.size else 0.0
+    if largest == 0 or not math.isfinite(largest):
+        return 0
+    # Dividing by the largest first keeps the squares from overflowing.
+    rms = largest * float(np.sqrt(np.mean((values / largest) ** 2)))
+    decade = math.floor(math.log10(rms))
+    return decade if abs(decade) > KEPT_DECADES else 0
+
+
+def _shift(values: np.ndarray, decade: int) -> np.ndarray:
+    """Divide by ``10**decade``, by an exactly representable power of ten."""
+    if decade == 0:
+        return values
+    return values / 10.0**decade if decade > 0 else values * 10.0**-decade
 
 
 def split_rows(
@@ -35,20 +179,64 @@ def split_rows(
     validation_fraction : float
         Share of the rows held out, in (0, 1).
     random_state : numpy.random.RandomState
-        Draws the permutation (nothing is drawn below
-        :data:`MIN_ROWS_TO_SPLIT` rows).
+        Draws the permutation (nothing is drawn when no row is held out, see
+        :func:`held_out_rows`).
 
     Returns
     -------
     Split
         Training and validation rows.
     """
-    if len(y) < MIN_ROWS_TO_SPLIT:
+    n_val = held_out_rows(len(y), validation_fraction)
+    if n_val == 0:
         return Split(X, y, X, y)
     order = random_state.permutation(len(y))
-    n_val = max(1, round(validation_fraction * len(y)))
     val, train = order[:n_val], order[n_val:]
     return Split(X[train], y[train], X[val], y[val])
+
+
+def held_out_rows(n_rows: int, validation_fraction: float) -> int:
+    """Return how many validation rows :func:`split_rows` holds out.
+
+    Parameters
+    ----------
+    n_rows : int
+        Rows of the data.
+    validation_fraction : float
+        Share of the rows held out, in (0, 1).
+
+    Returns
+    -------
+    int
+        0 below :data:`MIN_ROWS_TO_SPLIT` rows (every row then both trains
+        and validates), otherwise at least 1.
+    """
+    if n_rows < MIN_ROWS_TO_SPLIT:
+        return 0
+    return max(1, round(validation_fraction * n_rows))
+
+
+def rows_needed(n_constants: int, validation_fraction: float) -> int:
+    """Fewest rows whose held-out validation rows outnumber ``n_constants``.
+
+    Parameters
+    ----------
+    n_constants : int
+        Free constants of a formula.
+    validation_fraction : float
+        Share of the rows held out, in (0, 1).
+
+    Returns
+    -------
+    int
+        The smallest ``n`` with ``held_out_rows(n, validation_fraction) >
+        n_constants``.
+    """
+    # Start just below the answer of the rounding-free equation, then step up.
+    n_rows = max(MIN_ROWS_TO_SPLIT, math.floor(n_constants / validation_fraction) - 1)
+    while held_out_rows(n_rows, validation_fraction) <= n_constants:
+        n_rows += 1
+    return n_rows
 
 
 def sample_rows(

@@ -13,12 +13,20 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from nalu_sr._fit_data import input_scale, sample_rows, split_rows, torch_threads
+from nalu_sr._fit_data import (
+    decade_scales,
+    held_out_rows,
+    input_scale,
+    rows_needed,
+    sample_rows,
+    split_rows,
+    torch_threads,
+)
 from nalu_sr._formula_methods import FormulaMethods
 from nalu_sr._params import PARAMETER_CONSTRAINTS, check_parameters
 from nalu_sr._progress import SearchProgress
 from nalu_sr.architectures import DEFAULT_ARCHITECTURES
-from nalu_sr.exceptions import PoorFitWarning
+from nalu_sr.exceptions import InsufficientDataWarning, PoorFitWarning
 from nalu_sr.export.numpy import CallableExpression
 from nalu_sr.export.persistence import load_model, save_model
 from nalu_sr.extraction.candidate import Split
@@ -31,7 +39,13 @@ from nalu_sr.search import (
     resolve_search_config,
     run_search,
 )
-from nalu_sr.selection import FittedFormulas, choose, poor_fit_message
+from nalu_sr.selection import (
+    FittedFormulas,
+    choose,
+    free_constants,
+    insufficient_data_message,
+    poor_fit_message,
+)
 from nalu_sr.symbols import feature_symbols
 
 
@@ -44,6 +58,11 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
     simple exact numbers where the data allows, and keeps the simplest formula
     whose validation error is close to the best. ``predict`` evaluates that
     formula, not a network.
+
+    Any input column or target whose root mean square is below ``1e-3`` or
+    at least ``1e4`` is divided by a power of ten before the search, and the
+    formulas are rewritten exactly over the raw features afterwards, so that
+    data in any consistent units (farads, nanometres) give the same law.
 
     Parameters
     ----------
@@ -86,7 +105,8 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
         within ``tol``.
     validation_fraction : float, default=0.2
         Fraction of rows held out to judge and select formulas (all rows are
-        used for both when there are fewer than 10).
+        used for both when there are fewer than 10; no formula is then
+        claimed exact, see ``exact_``).
     tol : float, default=1e-10
         Relative validation error (MSE / variance) at or below which a
         formula counts as exact. Constant simplification and pruning may also
@@ -116,7 +136,8 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
         Every kept candidate, sorted by complexity, one row each: a DataFrame
         indexed by candidate number when pandas is installed, otherwise a
         list of dicts with the same keys. Columns: ``complexity`` (nodes of
-        the expression tree), ``loss`` (relative validation error), ``score``
+        the expression tree, counted before the units of the data are put
+        back, see below), ``loss`` (relative validation error), ``score``
         (drop in log loss per extra node against the best simpler candidate),
         ``equation`` (the formula as a string), ``sympy_format`` (the SymPy
         formula), ``exact`` (``loss <= tol``), ``train_loss``,
@@ -127,7 +148,15 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
     loss_ : float
         Relative validation error (MSE / variance) of the chosen formula.
     exact_ : bool
-        Whether ``loss_ <= tol``.
+        Whether ``loss_ <= tol`` on held-out validation rows that outnumber
+        the formula's free constants (its intercept, one coefficient per
+        term, and any float inside a term; see
+        :func:`nalu_sr.selection.free_constants`). Fewer rows can be
+        interpolated by a wrong formula: ``exact_`` is then ``False`` and
+        ``fit`` warns with an
+        :class:`~nalu_sr.exceptions.InsufficientDataWarning` that names the
+        number of rows needed. The ``exact`` column of ``equations_`` only
+        compares each loss with ``tol``.
     module_ : StackedModel or None
         The trained, snapped torch body of the chosen formula (``None`` for
         the closed-form linear candidate).
@@ -218,15 +247,21 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
         X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
         y = np.asarray(y, dtype=np.float64)
         random_state = check_random_state(self.random_state)
-        split = split_rows(X, y, self.validation_fraction, random_state)
+        # The search runs near unit scale; formulas return to the raw units.
+        scales = decade_scales(X, y)
+        X_search, y_search = scales.normalise(X, y)
+        split = split_rows(X_search, y_search, self.validation_fraction, random_state)
         names = getattr(self, "feature_names_in_", None)
         symbols = feature_symbols(
             list(names) if names is not None else [f"x{i}" for i in range(X.shape[1])]
         )
         outcome = self._search(split, symbols, config, random_state)
-        formulas = choose(outcome, symbols, self.tol, self.selection_factor)
+        outcome.candidates = scales.restore_candidates(outcome.candidates, symbols)
+        n_held_out = held_out_rows(len(y), self.validation_fraction)
+        formulas = choose(outcome, symbols, self.tol, self.selection_factor, n_held_out)
         self._set_fitted(formulas)
         self._warn_about(outcome, formulas)
+        self._warn_if_unconfirmed(formulas, len(y), n_held_out)
         return self
 
     def _check_params(self) -> SearchConfig:
@@ -283,6 +318,17 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
         message = poor_fit_message(formulas)
         if message is not None:
             warnings.warn(message, PoorFitWarning, stacklevel=3)
+
+    def _warn_if_unconfirmed(
+        self, formulas: FittedFormulas, n_rows: int, n_held_out: int
+    ) -> None:
+        """Warn, at the caller of ``fit``, when too few rows confirm the formula."""
+        n_needed = rows_needed(
+            free_constants(formulas.expression), self.validation_fraction
+        )
+        message = insufficient_data_message(formulas, n_rows, n_held_out, n_needed)
+        if message is not None:
+            warnings.warn(message, InsufficientDataWarning, stacklevel=3)
 
     def predict(self, X: Any) -> np.ndarray:
         """Evaluate the chosen formula.

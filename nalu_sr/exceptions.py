@@ -47,5 +47,14 @@ class PoorFitWarning(UserWarning):
     """No candidate formula fitted the validation data well."""
 
 
+class InsufficientDataWarning(UserWarning):
+    """Too few rows to confirm the chosen formula, so it is not called exact.
+
+    Raised when no validation rows could be held out, or when they do not
+    outnumber the formula's free constants: so few rows can be fitted by
+    many formulas.
+    """
+
+
 class ModelFileError(NaluSRError, ValueError):
     """A model file is malformed or contains something not on the whitelist."""

@@ -4,7 +4,8 @@ Candidates go in; out come the chosen formula and the table of every
 candidate (``NALURegressor.equations_``), as :class:`FittedFormulas`. The
 table is numbered by complexity, then validation loss; the chosen formula is
 the simplest one whose validation loss is close to the best
-(:func:`select_candidate`).
+(:func:`select_candidate`). It is called exact only when held-out rows,
+more of them than it has free constants, confirm it (:func:`choose`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ __all__ = [
     "SELECTION_SLACK",
     "FittedFormulas",
     "choose",
+    "free_constants",
+    "insufficient_data_message",
     "poor_fit_message",
     "select_candidate",
 ]
@@ -79,6 +82,7 @@ def choose(
     symbols: list[sympy.Symbol],
     tol: float,
     selection_factor: float,
+    n_held_out: int | None = None,
 ) -> FittedFormulas:
     """Sort the candidates of a search, choose one, and tabulate them all.
 
@@ -92,6 +96,11 @@ def choose(
         Relative validation error at or below which a formula is exact.
     selection_factor : float
         See :func:`select_candidate`.
+    n_held_out : int or None, default=None
+        Validation rows held out of training (0 when the formulas were
+        validated on their own training rows). The chosen formula is exact
+        only if these outnumber its :func:`free_constants`: fewer rows can
+        be interpolated by a wrong formula. ``None`` skips this check.
 
     Returns
     -------
@@ -112,7 +121,8 @@ def choose(
         best_index=chosen,
         expression=best.expression,
         loss=best.validation_loss,
-        exact=best.validation_loss <= tol,
+        exact=best.validation_loss <= tol
+        and (n_held_out is None or n_held_out > free_constants(best.expression)),
         n_iter=outcome.n_trained,
         module=outcome.modules[order[chosen]],
         history=outcome.histories[order[chosen]],
@@ -175,4 +185,73 @@ def poor_fit_message(formulas: FittedFormulas) -> str | None:
         f"no formula fits the data well: the best has a relative "
         f"validation error of {formulas.loss:.3g} "
         f"(R^2 = {1 - formulas.loss:.3g}): {formulas.expression}"
+    )
+
+
+def free_constants(expression: sympy.Expr) -> int:
+    """Count the constants a fit chose for a formula, snapped or not.
+
+    The linear head fits an intercept and one coefficient per term, whatever
+    simple numbers they end up as (``x0*x1`` has two: 1 and 0); floats inside
+    a term (the ``a*x + b`` of a function term) were fitted too. Exponents
+    and the integer weights of a body are its structure, not constants.
+
+    Parameters
+    ----------
+    expression : sympy.Expr
+        A formula.
+
+    Returns
+    -------
+    int
+        At least 1 (the intercept).
+
+    Examples
+    --------
+    >>> x0, x1 = sympy.symbols("x0 x1")
+    >>> free_constants(x0 * x1), free_constants(1.5 * x0 + 3.25)
+    (2, 2)
+    >>> free_constants(sympy.sin(0.5 * x0 + 0.25) + x1)
+    5
+    """
+    terms = [t for t in sympy.Add.make_args(expression) if not t.is_number]
+    nested = sum(len(term.as_coeff_Mul()[1].atoms(sympy.Float)) for term in terms)
+    return 1 + len(terms) + nested
+
+
+def insufficient_data_message(
+    formulas: FittedFormulas, n_rows: int, n_held_out: int, n_needed: int
+) -> str | None:
+    """Say why the data cannot confirm the chosen formula, or return ``None``.
+
+    Parameters
+    ----------
+    formulas : FittedFormulas
+        A fit's result.
+    n_rows : int
+        Rows the fit saw.
+    n_held_out : int
+        Validation rows held out of training (0 if none).
+    n_needed : int
+        Fewest rows whose held-out rows would outnumber the formula's
+        :func:`free_constants`.
+
+    Returns
+    -------
+    str or None
+        The text of an :class:`~nalu_sr.exceptions.InsufficientDataWarning`,
+        or ``None`` when ``n_held_out`` outnumbers the free constants.
+    """
+    n_constants = free_constants(formulas.expression)
+    if n_held_out > n_constants:
+        return None
+    checked = (
+        "no row could be held out to validate it"
+        if n_held_out == 0
+        else f"only {n_held_out} held-out validation row(s) checked it"
+    )
+    return (
+        f"too few rows to confirm the formula {formulas.expression}: it has "
+        f"{n_constants} free constant(s) and {checked}, so it is not claimed "
+        f"exact; at least {n_needed} rows are needed (got {n_rows})"
     )

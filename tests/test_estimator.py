@@ -33,7 +33,10 @@ def _data(formula, n_features=2, seed=0, n=300):
     return X, formula(X)
 
 
+# scikit-learn's checks fit a few rows of random data: the warnings about a
+# poor fit and about too few rows to confirm a formula are expected there.
 @pytest.mark.filterwarnings("ignore::nalu_sr.PoorFitWarning")
+@pytest.mark.filterwarnings("ignore::nalu_sr.InsufficientDataWarning")
 @parametrize_with_checks([NALURegressor(**FAST_PARAMS)])
 def test_scikit_learn_compatibility(estimator, check):
     check(estimator)
@@ -329,6 +332,7 @@ def test_max_time_stops_the_search():
 
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::nalu_sr.PoorFitWarning")
+@pytest.mark.filterwarnings("ignore::nalu_sr.InsufficientDataWarning")
 def test_check_estimator_with_default_parameters():
     """All common checks with the defaults (about 5-15 minutes on 2 cores)."""
     from sklearn.utils.estimator_checks import check_estimator
