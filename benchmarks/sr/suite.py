@@ -1,4 +1,4 @@
-"""The ``arithmetic``, ``functions``, ``feynman`` and ``strogatz`` suites of ``python -m benchmarks``.
+"""The ground-truth suites of ``python -m benchmarks`` (arithmetic, functions, ...).
 
 Each runs every (tool, problem, noise, seed) task of SRBench's ground-truth
 protocol with the same time budget for every tool, stores one row per task in
