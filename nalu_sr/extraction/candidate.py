@@ -16,7 +16,7 @@ from fractions import Fraction
 import numpy as np
 import sympy
 
-from nalu_sr._thresholds import POOR_FIT_LOSS
+from nalu_sr._thresholds import POOR_FIT_LOSS, SYMBOLIC_MAX_ERROR
 from nalu_sr.extraction.constants import simple_number
 from nalu_sr.extraction.emit import emit
 from nalu_sr.extraction.graph import build_graph, prune
@@ -204,6 +204,9 @@ def _simplify_constants(
     """
     loss = relative_error(head.predict(H_val), y_val)
     limit = loss_limit(loss, tol)
+    if not symbolic_fit(head.predict(H_val), y_val):
+        zero, _ = _replace_constants(head, H_val, y_val, limit, _zero_only)
+        return zero  # an approximation: its constants stay decimals
     head, _ = _replace_constants(head, H_val, y_val, limit, _exact_replacements)
     if loss > LOOSE_MATCH_MAX_LOSS:
         return head
@@ -258,6 +261,24 @@ _BASES: tuple[sympy.Expr, ...] = (
     sympy.E,
     1 / sympy.E,
 )
+
+
+def symbolic_fit(prediction: np.ndarray, y: np.ndarray) -> bool:
+    """Whether a fit is close enough for its constants to become exact numbers.
+
+    Its mean squared error must be at most :data:`SYMBOLIC_MAX_ERROR` of the
+    target's mean square (exact data, or a true law under noise of a few
+    percent); otherwise a matched ``pi`` or ``e`` would dress up an
+    approximation.
+    """
+    scale = float(np.mean(y**2))
+    error = float(np.mean((prediction - y) ** 2))
+    return bool(np.isfinite(error)) and error <= SYMBOLIC_MAX_ERROR * scale
+
+
+def _zero_only(value: float) -> list[sympy.Expr]:
+    """Zero: dropping a negligible term keeps an approximation honest."""
+    return [sympy.Integer(0)]
 
 
 def _exact_replacements(value: float) -> list[sympy.Expr]:

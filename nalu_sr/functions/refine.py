@@ -13,11 +13,12 @@ from collections.abc import Sequence
 import numpy as np
 import sympy
 import torch
-from scipy.optimize import least_squares
+from scipy import optimize
 
 from nalu_sr.extraction.candidate import _loose_replacements, loss_limit
 from nalu_sr.extraction.constants import simple_number
 from nalu_sr.functions.terms import Constant, Term, monomial, term_matrix
+from nalu_sr.linalg import least_squares, relative_error
 from nalu_sr.primitives import Primitive, resolve_primitives
 
 _IDENTITY = resolve_primitives(("identity",))[0]
@@ -44,13 +45,17 @@ def free_slots(primitive: Primitive | None) -> tuple[bool, bool]:
 
 def head_loss(H: np.ndarray, z: np.ndarray) -> tuple[float, np.ndarray]:
     """Relative residual of ``z`` on an intercept and ``H``; also the residuals."""
-    design = np.column_stack([np.ones(len(z)), H])
-    if not np.all(np.isfinite(design)):
+    if not np.all(np.isfinite(H)):
         return math.inf, np.full(len(z), np.nan)
-    solution = np.linalg.lstsq(design, z, rcond=None)[0]
-    residual = z - design @ solution
-    total = float(np.sum((z - z.mean()) ** 2)) or 1.0
-    return float(residual @ residual) / total, residual
+    fitted = head_prediction(H, z)
+    return relative_error(fitted, z), z - fitted
+
+
+def head_prediction(H: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """Least-squares prediction of ``z`` from an intercept and the columns ``H``."""
+    coefficients, intercept = least_squares(H, z)
+    prediction: np.ndarray = H @ coefficients + intercept
+    return prediction
 
 
 def terms_loss(terms: Sequence[Term], X: torch.Tensor, z: np.ndarray) -> float:
@@ -149,7 +154,9 @@ def refine(
 
     theta0 = np.array([float(start[t].constants[c]) for t, c in slots])
     try:
-        result = least_squares(residual, theta0, method="trf", max_nfev=max_nfev)
+        result = optimize.least_squares(
+            residual, theta0, method="trf", max_nfev=max_nfev
+        )
     except (ValueError, np.linalg.LinAlgError):
         return start, start_loss
     refined = _with_values(start, slots, [float(v) for v in result.x])
@@ -162,13 +169,15 @@ def snap_constants(
     X: torch.Tensor,
     z: np.ndarray,
     tol: float,
-    loose: bool,
+    symbolic: bool,
 ) -> tuple[list[Term], float]:
     """Replace inner constants by simple exact numbers where the fit allows.
 
-    Each float constant in turn tries zero (offsets), then a simple number
-    within ``1e-6``, then (``loose``) one within 1%; the remaining floats are
-    refitted around it, and it is kept when the loss stays within
+    Each float constant in turn tries zero (offsets), then, when ``symbolic``
+    (the fit is exact or within the noise, see
+    :func:`~nalu_sr.extraction.candidate.symbolic_fit`), a simple number
+    within ``1e-6`` and one within 1%; the remaining floats are refitted
+    around it, and it is kept when the loss stays within
     :func:`~nalu_sr.extraction.candidate.loss_limit` of the unsnapped loss.
 
     Returns
@@ -184,7 +193,7 @@ def snap_constants(
         value = current[t].constants[c]
         if isinstance(value, sympy.Expr):
             continue
-        for option in _options(float(value), c == 1, loose):
+        for option in _options(float(value), c == 1, symbolic):
             trial = _with_values(current, [(t, c)], [option])
             trial, trial_loss = refine(trial, X, z, max_nfev=30)
             if trial_loss <= limit:
@@ -193,13 +202,14 @@ def snap_constants(
     return current, loss
 
 
-def _options(value: float, is_offset: bool, loose: bool) -> list[sympy.Expr]:
+def _options(value: float, is_offset: bool, symbolic: bool) -> list[sympy.Expr]:
     options: list[sympy.Expr] = [sympy.Integer(0)] if is_offset else []
+    if not symbolic:
+        return options
     exact = simple_number(value)
     if exact is not None and exact != 0:
         options.append(exact)
-    if loose:
-        options.extend(o for o in _loose_replacements(value) if o not in options)
+    options.extend(o for o in _loose_replacements(value) if o not in options)
     return options
 
 
@@ -231,11 +241,10 @@ def cancellation(terms: Sequence[Term], X: torch.Tensor, z: np.ndarray) -> float
     """
     with np.errstate(all="ignore"):
         H = term_matrix(terms, X)
-        design = np.column_stack([np.ones(len(z)), H])
-        if not np.all(np.isfinite(design)):
+        if not np.all(np.isfinite(H)):
             return math.inf
-        solution = np.linalg.lstsq(design, z, rcond=None)[0]
-        contributions = np.abs(solution[1:]) * H.std(axis=0)
+        coefficients, _ = least_squares(H, z)
+        contributions = np.abs(coefficients) * H.std(axis=0)
     spread = float(z.std()) or 1.0
     return float(contributions.max(initial=0.0)) / spread
 

@@ -12,12 +12,12 @@ import sympy
 import torch
 
 from nalu_sr.extraction.candidate import (
-    LOOSE_MATCH_MAX_LOSS,
     Candidate,
     Head,
     Split,
     expression_complexity,
     fit_head,
+    symbolic_fit,
 )
 from nalu_sr.extraction.simplify import simplify_checked
 from nalu_sr.functions.dictionary import (
@@ -29,6 +29,7 @@ from nalu_sr.functions.dictionary import (
 from nalu_sr.functions.refine import (
     cancellation,
     degenerate,
+    head_prediction,
     refine,
     simpler_terms,
     snap_constants,
@@ -253,9 +254,9 @@ def _to_candidate(
             transform.forward(split.y_train),
             transform.forward(split.y_val),
         )
-        terms, _ = snap_constants(
-            state.terms, X_train, z_train, tol, loose=state.loss <= LOOSE_MATCH_MAX_LOSS
-        )
+        fitted = head_prediction(term_matrix(state.terms, X_train), z_train)
+        symbolic = symbolic_fit(transform.inverse(fitted), split.y_train)
+        terms, _ = snap_constants(state.terms, X_train, z_train, tol, symbolic)
         H_train, H_val = term_matrix(terms, X_train), term_matrix(terms, X_val)
     columns = [
         j

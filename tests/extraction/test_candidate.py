@@ -80,3 +80,29 @@ def test_loose_matching_is_all_or_nothing():
         isinstance(candidate.expression.coeff(symbol), sympy.Float)
         for symbol in (x0, x1)
     )
+
+
+def test_symbolic_fit_allows_exact_and_one_percent_noise_only():
+    from nalu_sr.extraction.candidate import symbolic_fit
+
+    rng = np.random.default_rng(0)
+    y = rng.uniform(1, 5, 1000)
+    assert symbolic_fit(y, y)
+    assert symbolic_fit(y + 0.01 * np.sqrt(np.mean(y**2)) * rng.normal(size=1000), y)
+    assert not symbolic_fit(y * 1.05, y)
+
+
+def test_an_approximation_keeps_decimal_constants():
+    from nalu_sr.extraction.candidate import Head, _simplify_constants
+
+    rng = np.random.default_rng(1)
+    H = rng.uniform(1, 5, (200, 1))
+    # The best head's slope is pi to six digits, but the fit is 10% off.
+    y = np.pi * H[:, 0] + 0.3 * np.sqrt(np.mean((np.pi * H[:, 0]) ** 2)) * rng.choice(
+        [-1.0, 1.0], 200
+    )
+    head = Head([0], [3.14159265], 0.0)
+    simplified = _simplify_constants(head, H, y, tol=1e-10)
+    assert simplified.coefficients == [3.14159265]
+    exact = _simplify_constants(head, H, np.pi * H[:, 0], tol=1e-10)
+    assert exact.coefficients == [sympy.pi]

@@ -36,7 +36,7 @@ def test_refine_finds_the_inner_scale_and_snapping_makes_it_exact():
     terms, loss = refine([start], X, y)
     assert loss < 1e-20
     assert abs(float(terms[0].scale) - 0.5) < 1e-8
-    snapped, snapped_loss = snap_constants(terms, X, y, tol=1e-10, loose=False)
+    snapped, snapped_loss = snap_constants(terms, X, y, tol=1e-10, symbolic=True)
     assert snapped[0].scale == sympy.Rational(1, 2)
     assert snapped[0].offset == 0
     assert snapped_loss < 1e-20
@@ -46,7 +46,7 @@ def test_a_constant_that_does_not_fit_a_simple_number_stays_a_float():
     y = np.sin(0.4137 * X_NP[:, 0])
     start = Term((Fraction(0),), SIN, Argument(ONE), 0.4, 0.0)
     terms, _ = refine([start], X, y)
-    snapped, _ = snap_constants(terms, X, y, tol=1e-10, loose=True)
+    snapped, _ = snap_constants(terms, X, y, tol=1e-10, symbolic=True)
     assert isinstance(snapped[0].scale, float)
     assert abs(snapped[0].scale - 0.4137) < 1e-6
 
