@@ -42,6 +42,8 @@ _MAX_INNER = 60.0
 _MAX_VALUE = 1e12
 _MAX_PAIR_FEATURES = 12
 _MAX_PAIR_FACTOR_FEATURES = 6
+_MAX_TRIPLE_FEATURES = 6
+_MAX_TRIPLE_ARGUMENT_FEATURES = 4
 
 
 @dataclass(frozen=True)
@@ -56,11 +58,15 @@ class Dictionary:
         Arguments ``g``.
     factors : tuple of tuple of Fraction
         Exponents of the monomial factors ``P``, the constant factor first.
+    monomials : tuple of tuple of Fraction
+        Further monomials offered as plain terms only (products of three
+        inputs), too many to multiply every function by.
     """
 
     primitives: tuple[Primitive, ...]
     arguments: tuple[Argument, ...]
     factors: tuple[tuple[Fraction, ...], ...]
+    monomials: tuple[tuple[Fraction, ...], ...] = ()
 
 
 def restricted(dictionary: Dictionary, feature: int) -> Dictionary:
@@ -73,7 +79,8 @@ def restricted(dictionary: Dictionary, feature: int) -> Dictionary:
         a for a in dictionary.arguments if alone(a.exponents or a.weights or ())
     )
     factors = tuple(f for f in dictionary.factors if alone(f))
-    return Dictionary(dictionary.primitives, arguments, factors)
+    monomials = tuple(m for m in dictionary.monomials if alone(m))
+    return Dictionary(dictionary.primitives, arguments, factors, monomials)
 
 
 def build_dictionary(primitives: PrimitiveSet, X: np.ndarray) -> Dictionary:
@@ -87,7 +94,28 @@ def build_dictionary(primitives: PrimitiveSet, X: np.ndarray) -> Dictionary:
     if not any(p.name == "identity" for p in unary):
         # (x0 - x1)*x2 and (x1 - x2)**2 are products and powers of sums
         unary = (*unary, resolve_primitives(("identity",))[0])
-    return Dictionary(unary, _arguments(positive), _factors(positive))
+    return Dictionary(
+        unary, _arguments(positive), _factors(positive), _triples(len(positive))
+    )
+
+
+def _triples(n: int) -> tuple[tuple[Fraction, ...], ...]:
+    """Monomials of three inputs with exponents in {-2, -1, 1, 2} (``v**2/(c**2*m)``).
+
+    Also offered as function arguments with exponents in {-1, 1}, for up to
+    :data:`_MAX_TRIPLE_ARGUMENT_FEATURES` inputs.
+    """
+    if n > _MAX_TRIPLE_FEATURES:
+        return ()
+    powers = (Fraction(-2), Fraction(-1), Fraction(1), Fraction(2))
+    rows = []
+    for chosen in itertools.combinations(range(n), 3):
+        for exponents in itertools.product(powers, repeat=3):
+            row = [Fraction(0)] * n
+            for i, e in zip(chosen, exponents, strict=True):
+                row[i] = e
+            rows.append(tuple(row))
+    return tuple(rows)
 
 
 def _redundant(primitive: Primitive, argument: Argument) -> bool:
@@ -149,6 +177,12 @@ def _arguments(positive: Sequence[bool]) -> tuple[Argument, ...]:
     monomials = _single_powers(positive, (Fraction(1), Fraction(2), Fraction(-1), half))
     if n <= _MAX_PAIR_FEATURES:
         monomials += _pairs(n, ((1, 1), (1, -1), (-1, 1)))
+    if n <= _MAX_TRIPLE_ARGUMENT_FEATURES:
+        monomials += [
+            row
+            for row in _triples(n)
+            if all(abs(e) <= 1 for e in row) and sum(e > 0 for e in row) >= 1
+        ]
     arguments = [Argument(exponents=row) for row in monomials]
     for i, j in itertools.combinations(range(n), 2):
         for sign in (1, -1):
@@ -265,6 +299,9 @@ class Ranker:
         self._factors = np.stack(
             [monomial(X, f).numpy() for f in dictionary.factors], axis=1
         )
+        self._X = X
+        self._plain = [Term(m) for m in dictionary.monomials]
+        self._plain_columns = term_columns(self._plain, X)
 
     def rank(
         self,
@@ -290,6 +327,7 @@ class Ranker:
             if math.isfinite(score):
                 term = _term_at(j - 1, k, self._base_terms, self.dictionary)
                 entries.append((_rounded(score), term_complexity(term), k, j, term))
+        entries += self._plain_entries(y, fixed)
         entries.sort(key=lambda e: e[:4])
         chosen: list[Term] = []
         for *_, term in entries:
@@ -299,6 +337,58 @@ class Ranker:
                 chosen.append(term)
                 exclude = exclude | {term.describe()}
         return chosen
+
+    def _plain_entries(self, y: np.ndarray, fixed: np.ndarray) -> list[tuple]:
+        """Scored plain monomials: the extra ones, and the residual's own.
+
+        The residual's own monomial is the log-log least-squares fit of what
+        the fixed terms leave, rounded to halves: exact when that remainder
+        is one monomial of any number of inputs (``-g*m*x/(kb*T)``).
+        """
+        terms = [*self._plain]
+        own = residual_monomial(self._X, y, fixed)
+        if own is not None:
+            terms.append(Term(own))
+        if not terms:
+            return []
+        columns = np.column_stack(
+            [self._plain_columns, term_columns(terms[len(self._plain) :], self._X)]
+        )
+        scores = _scores(columns, *_residual_basis(y, fixed))
+        return [
+            (_rounded(score), term_complexity(term), -1, index, term)
+            for index, (term, score) in enumerate(zip(terms, scores, strict=True))
+            if math.isfinite(score)
+        ]
+
+
+def residual_monomial(
+    X: torch.Tensor, y: np.ndarray, fixed: np.ndarray
+) -> tuple[Fraction, ...] | None:
+    """Exponents of the monomial that best matches what ``fixed`` leaves of ``y``.
+
+    ``None`` when the remainder changes sign (no monomial of these inputs
+    does) or an input is zero somewhere.
+    """
+    remainder = y
+    if fixed.shape[1]:  # no intercept: a monomial's mean is part of it
+        remainder = y - fixed @ np.linalg.lstsq(fixed, y, rcond=None)[0]
+    values = X.numpy()
+    if not (np.all(remainder > 0) or np.all(remainder < 0)) or np.any(values == 0):
+        return None
+    design = np.column_stack([np.log(np.abs(values)), np.ones(len(y))])
+    solution = np.linalg.lstsq(design, np.log(np.abs(remainder)), rcond=None)[0]
+    halves = np.round(2 * solution[:-1]) / 2
+    if not np.all(np.isfinite(halves)) or np.all(halves == 0):
+        return None
+    return tuple(Fraction(float(h)).limit_denominator(2) for h in halves)
+
+
+def term_columns(terms: Sequence[Term], X: torch.Tensor) -> np.ndarray:
+    """Columns of plain terms on ``X`` (shape ``(n, len(terms))``)."""
+    if not terms:
+        return np.zeros((X.shape[0], 0))
+    return np.column_stack([monomial(X, t.factor).numpy() for t in terms])
 
 
 def rank_terms(

@@ -65,8 +65,9 @@ class FunctionSearchConfig:
         Ranked terms refined for each kept sum.
     n_rank_rows, n_refine_rows : int, default=400, 1000
         Training rows used to rank and to refine.
-    transforms : tuple of str, default=("identity", "inverse", "log", "square")
-        Target transforms searched, in order.
+    transforms : tuple of str
+        Target transforms searched, in order; by default all of them,
+        ``("identity", "inverse", "log", "square", "inverse_square")``.
     """
 
     primitives: PrimitiveSet
@@ -76,7 +77,13 @@ class FunctionSearchConfig:
     n_children: int = 5
     n_rank_rows: int = 400
     n_refine_rows: int = 1000
-    transforms: tuple[str, ...] = ("identity", "inverse", "log", "square")
+    transforms: tuple[str, ...] = (
+        "identity",
+        "inverse",
+        "log",
+        "square",
+        "inverse_square",
+    )
 
 
 @dataclass(frozen=True)

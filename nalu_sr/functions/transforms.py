@@ -25,7 +25,9 @@ class TargetTransform:
     Attributes
     ----------
     name : str
-        ``"identity"``, ``"inverse"``, ``"log"`` or ``"square"``.
+        ``"identity"``, ``"inverse"``, ``"log"``, ``"square"`` or
+        ``"inverse_square"`` (``1/y**2``: ``m/sqrt(1 - v**2/c**2)`` becomes a
+        sum of monomials).
     forward, inverse : callable
         ``numpy.ndarray -> numpy.ndarray``.
     inverse_sympy : callable
@@ -49,23 +51,25 @@ def _same_sign(y: np.ndarray) -> float | None:
 def target_transforms(y: np.ndarray, names: tuple[str, ...]) -> list[TargetTransform]:
     """Return the transforms among ``names`` defined on every value of ``y``.
 
-    ``log`` and ``square`` need targets of one sign (the sign is kept as a
-    factor); ``inverse`` needs targets bounded away from zero.
+    ``log``, ``square`` and ``inverse_square`` need targets of one sign (the
+    sign is kept as a factor); ``inverse`` and ``inverse_square`` need targets
+    bounded away from zero.
     """
     sign = _same_sign(y)
     magnitude = np.abs(y)
+    inverse_ok = bool(magnitude.min() > _INVERSE_MIN_RATIO * magnitude.max())
     found = []
     for name in names:
         if name == "identity":
             found.append(_identity())
-        elif (
-            name == "inverse" and magnitude.min() > _INVERSE_MIN_RATIO * magnitude.max()
-        ):
+        elif name == "inverse" and inverse_ok:
             found.append(_inverse())
         elif name == "log" and sign is not None:
             found.append(_log(sign))
         elif name == "square" and sign is not None:
             found.append(_square(sign))
+        elif name == "inverse_square" and sign is not None and inverse_ok:
+            found.append(_inverse_square(sign))
     return found
 
 
@@ -96,4 +100,14 @@ def _square(sign: float) -> TargetTransform:
         lambda y: y**2,
         lambda z: sign * np.sqrt(z),
         lambda e: s * sympy.sqrt(e),
+    )
+
+
+def _inverse_square(sign: float) -> TargetTransform:
+    s = int(sign)
+    return TargetTransform(
+        "inverse_square",
+        lambda y: 1.0 / y**2,
+        lambda z: sign / np.sqrt(z),
+        lambda e: s / sympy.sqrt(e),
     )
