@@ -246,14 +246,14 @@ def run_search(
         Candidates, with the trained module and loss history of each.
     """
     outcome = SearchOutcome()
-    context = _Context(split, scale, symbols, config)
+    started = time.perf_counter()
+    deadline = None if config.max_time is None else started + config.max_time
+    context = _Context(split, scale, symbols, config, deadline)
     linear = PlanEntry("linear", 0, 0, 0)
     _add(outcome, _extract([], linear, context, seed=None), None, [])
     rows = slice(None) if body_rows is None else body_rows
     X_scaled = torch.as_tensor(split.X_train[rows] / scale, device=config.device)
     y = torch.as_tensor(split.y_train[rows], device=config.device)
-    started = time.perf_counter()
-    deadline = None if config.max_time is None else started + config.max_time
     best: dict[tuple[str, int], tuple[float, StackedModel]] = {}
     queue = list(plan)
     rounds = _function_rounds(config)
@@ -359,6 +359,7 @@ class _Context:
     scale: float
     symbols: Sequence[sympy.Symbol]
     config: SearchConfig
+    deadline: float | None = None
 
 
 def _event(
@@ -421,6 +422,7 @@ def _extract(
         width=entry.width,
         seed=seed,
         tol=context.config.tol,
+        deadline=context.deadline,
     )
 
 

@@ -350,11 +350,13 @@ def _emit_formula(
     n_hidden: int,
     symbols: Sequence[sympy.Symbol],
     split: Split,
+    deadline: float | None = None,
 ) -> sympy.Expr:
     """Emit body plus head from one pruned graph, then simplify with a value check.
 
     Hidden units whose head coefficient is zero have no edge to the output, so
-    pruning removes them and everything that only they used.
+    pruning removes them and everything that only they used. Past
+    ``deadline`` the formula is returned unsimplified.
     """
     weights: list[Number] = [Fraction(0)] * n_hidden
     for column, coefficient in zip(head.columns, head.coefficients, strict=True):
@@ -368,7 +370,9 @@ def _emit_formula(
     graph = prune(build_graph([*records, head_record], len(symbols)))
     (expression,) = emit(graph, symbols)
     expression = _assume_observed_signs(expression, symbols, split.X_train)
-    return simplify_checked(expression, symbols, split.X_val[:_SIMPLIFY_CHECK_ROWS])
+    return simplify_checked(
+        expression, symbols, split.X_val[:_SIMPLIFY_CHECK_ROWS], deadline=deadline
+    )
 
 
 def extract_candidate(
@@ -380,6 +384,7 @@ def extract_candidate(
     width: int,
     seed: int | None,
     tol: float,
+    deadline: float | None = None,
 ) -> Candidate | None:
     """Turn a snapped body into a candidate formula with a refitted linear head.
 
@@ -400,6 +405,10 @@ def extract_candidate(
     tol : float
         Relative validation loss at or below which a formula counts as exact;
         pruning and constant simplification may always degrade the loss up to it.
+    deadline : float or None, default=None
+        A time on the :func:`time.perf_counter` clock (the search's
+        ``max_time``) after which no simplification step starts: the formula
+        is then kept as emitted, equal in value but perhaps longer.
 
     Returns
     -------
@@ -412,7 +421,9 @@ def extract_candidate(
     columns = _distinct_columns(expressions, H_train)
     columns = [j for j in columns if np.all(np.isfinite(H_val[:, j]))]
     head = fit_head(H_train, H_val, split, columns, tol)
-    expression = _emit_formula(records, head, H_train.shape[1], symbols, split)
+    expression = _emit_formula(
+        records, head, H_train.shape[1], symbols, split, deadline
+    )
     return Candidate(
         expression=expression,
         complexity=expression_complexity(expression),

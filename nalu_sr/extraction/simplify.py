@@ -6,9 +6,12 @@ rational functions with float coefficients), and simplifying the conditions
 of nested ``Piecewise`` expressions can take minutes. :func:`simplify_checked`
 therefore runs a fixed pipeline of fast steps, cheaper for larger expressions,
 with :func:`sympy.simplify` only for small expressions free of trigonometric
-and hyperbolic functions. It never touches ``Piecewise`` conditions, keeps a
-step only if it does not make the expression larger, and keeps the result
-only if it has the same values as the original on the given sample points.
+and hyperbolic functions. SymPy's polynomial steps run only on expressions
+with few symbols and few expanded terms (:mod:`nalu_sr.extraction.budget`),
+since a step that has started cannot be stopped. It never touches
+``Piecewise`` conditions, keeps a step only if it does not make the
+expression larger, and keeps the result only if it has the same values as
+the original on the given sample points.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ import sympy
 from sympy.functions.elementary.hyperbolic import HyperbolicFunction
 from sympy.functions.elementary.trigonometric import TrigonometricFunction
 from sympy.printing.numpy import NumPyPrinter
+
+from nalu_sr.extraction.budget import past, polynomial_steps_fit
 
 #: Relative tolerance of the equivalence check.
 RTOL = 1e-9
@@ -42,6 +47,7 @@ def simplify_checked(
     *,
     max_ops: int = 200,
     timeout_s: float = 2.0,
+    deadline: float | None = None,
 ) -> sympy.Expr:
     """Simplify ``expr`` within a size and time budget, checking its values.
 
@@ -51,10 +57,16 @@ def simplify_checked(
     :func:`sympy.simplify` if the expression has at most ``max_ops // 20``
     operations and no trigonometric or hyperbolic function. Up to
     ``5 * max_ops``: ``factor_terms`` and ``powsimp``. Beyond: ``factor_terms``
-    only. Each step is applied to the expression and to the branch values of
-    its ``Piecewise`` parts, never to their conditions; a step whose result
-    has more operations than its input is dropped; and no step starts after
-    ``timeout_s`` seconds (a step that has started is not interrupted).
+    only. The polynomial steps (``cancel``, ``factor``, ``simplify``) are
+    also skipped when the expression has more than 10 free symbols or more
+    than 500 terms expanded
+    (:func:`~nalu_sr.extraction.budget.polynomial_steps_fit`): their cost
+    grows steeply with both, and they cannot be interrupted. Each step is
+    applied to the expression and to the branch values of its ``Piecewise``
+    parts, never to their conditions; a step whose result has more
+    operations than its input is dropped; and no step starts after
+    ``timeout_s`` seconds or after ``deadline`` (a step that has started is
+    not interrupted).
 
     Parameters
     ----------
@@ -71,12 +83,17 @@ def simplify_checked(
         Size up to which the whole pipeline runs.
     timeout_s : float, default=2.0
         Soft time budget in seconds.
+    deadline : float or None, default=None
+        A time on the :func:`time.perf_counter` clock after which no step
+        starts (the search's ``max_time``). Past it, ``expr`` is returned
+        as it is, without the value check.
 
     Returns
     -------
     sympy.Expr
         The simplified expression, or ``expr`` itself if simplifying raised or
-        changed a value (then with a :class:`UserWarning`).
+        changed a value (then with a :class:`UserWarning`) or if ``deadline``
+        had passed.
 
     Raises
     ------
@@ -96,8 +113,13 @@ def simplify_checked(
         raise ValueError(
             f"sample_points must have shape (n, {len(symbols)}), got {points.shape}"
         )
+    if past(deadline):
+        return expr
+    stop = time.perf_counter() + timeout_s
+    if deadline is not None:
+        stop = min(stop, deadline)
     try:
-        candidate = _run_steps(expr, _steps_for(expr, max_ops), timeout_s)
+        candidate = _run_steps(expr, _steps_for(expr, max_ops), stop)
         if candidate == expr or _same_values(expr, candidate, symbols, points):
             return candidate
         reason = "it changed the value at a sample point"
@@ -116,7 +138,7 @@ def _steps_for(expr: sympy.Expr, max_ops: int) -> tuple[Step, ...]:
     ops = sympy.count_ops(expr)
     if ops > CHEAP_STEPS_FACTOR * max_ops:
         return (sympy.factor_terms,)
-    if ops > max_ops:
+    if ops > max_ops or not polynomial_steps_fit(expr):
         return (sympy.factor_terms, sympy.powsimp)
     steps: tuple[Step, ...] = (
         sympy.factor_terms,
@@ -130,11 +152,10 @@ def _steps_for(expr: sympy.Expr, max_ops: int) -> tuple[Step, ...]:
     return steps
 
 
-def _run_steps(expr: sympy.Expr, steps: Sequence[Step], timeout_s: float) -> sympy.Expr:
-    """Apply the steps in turn while time remains, keeping those that shrink."""
-    deadline = time.perf_counter() + timeout_s
+def _run_steps(expr: sympy.Expr, steps: Sequence[Step], stop: float) -> sympy.Expr:
+    """Apply the steps in turn until ``stop``, keeping those that do not grow."""
     for step in steps:
-        if time.perf_counter() >= deadline:
+        if past(stop):
             break
         candidate = around_piecewise(step, expr)
         if sympy.count_ops(candidate) <= sympy.count_ops(expr):
