@@ -107,7 +107,7 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
         Fraction of rows held out to judge and select formulas (all rows are
         used for both when there are fewer than 10; no formula is then
         claimed exact, see ``exact_``).
-    tol : float, default=1e-10
+    tol : float, default=1e-16
         Relative validation error (MSE / variance) at or below which a
         formula counts as exact. Constant simplification and pruning may also
         degrade the error up to this value.
@@ -198,7 +198,7 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
         penalty_weight: float = 0.05,
         early_stopping: bool = True,
         validation_fraction: float = 0.2,
-        tol: float = 1e-10,
+        tol: float = 1e-16,
         selection_factor: float = 2.0,
         max_time: float | None = None,
         random_state: int | np.random.RandomState | None = None,

@@ -184,7 +184,8 @@ def _arguments(positive: Sequence[bool]) -> tuple[Argument, ...]:
             if all(abs(e) <= 1 for e in row) and sum(e > 0 for e in row) >= 1
         ]
     arguments = [Argument(exponents=row) for row in monomials]
-    for i, j in itertools.combinations(range(n), 2):
+    pairs = itertools.combinations(range(n), 2) if n <= _MAX_PAIR_FEATURES else ()
+    for i, j in pairs:
         for sign in (1, -1):
             weights = [0] * n
             weights[i], weights[j] = 1, sign

@@ -43,6 +43,9 @@ from nalu_sr.units.snapped import to_sympy_number
 _SIMPLIFY_CHECK_ROWS = 64
 #: Sums whose terms exceed the target's spread by more than this are dropped.
 MAX_CANCELLATION = 1e3
+#: Most inputs the function search takes on: its dictionary (and one ranking's
+#: cost) grows with the square of the number of inputs.
+MAX_FEATURES = 20
 _BACKFIT_SWEEPS = 2
 _MAX_ADDITIVE_FEATURES = 6
 
@@ -121,8 +124,11 @@ def search_functions(
     Returns
     -------
     list of Candidate
-        Verified formulas; the search ends at the first exact one.
+        Verified formulas; the search ends at the first exact one. Empty for
+        more than :data:`MAX_FEATURES` inputs.
     """
+    if split.X_train.shape[1] > MAX_FEATURES:
+        return []  # the dictionary grows with the square of the inputs
     y_all = np.concatenate([split.y_train, split.y_val])
     dictionary = build_dictionary(config.primitives, split.X_train)
     beams = [
@@ -137,7 +143,9 @@ def search_functions(
             state = beam.grow(deadline)
             if state is None:
                 continue
-            candidate = _to_candidate(state, beam.transform, split, symbols, config.tol)
+            candidate = _to_candidate(
+                state, beam.transform, split, symbols, config.tol, deadline
+            )
             if candidate is not None:
                 candidates.append(candidate)
                 if candidate.validation_loss <= config.tol:
@@ -252,6 +260,7 @@ def _to_candidate(
     split: Split,
     symbols: Sequence[sympy.Symbol],
     tol: float,
+    deadline: float | None = None,
 ) -> Candidate | None:
     """Snap a state's constants, refit its head on all rows, verify, emit."""
     X_train = torch.as_tensor(split.X_train, dtype=torch.float64)
@@ -283,7 +292,7 @@ def _to_candidate(
         return None
     expression = transform.inverse_sympy(_head_expression(head, terms, symbols))
     expression = simplify_checked(
-        expression, symbols, split.X_val[:_SIMPLIFY_CHECK_ROWS]
+        expression, symbols, split.X_val[:_SIMPLIFY_CHECK_ROWS], deadline=deadline
     )
     return Candidate(
         expression=expression,
