@@ -99,16 +99,28 @@ def build_dictionary(primitives: PrimitiveSet, X: np.ndarray) -> Dictionary:
     )
 
 
-def _triples(n: int) -> tuple[tuple[Fraction, ...], ...]:
-    """Monomials of three inputs with exponents in {-2, -1, 1, 2} (``v**2/(c**2*m)``).
+def _all_pairs(n: int, powers: Sequence[Fraction]) -> list[tuple[Fraction, ...]]:
+    """Monomials of two inputs with both exponents from ``powers``."""
+    rows = []
+    for i, j in itertools.combinations(range(n), 2):
+        for a, b in itertools.product(powers, repeat=2):
+            row = [Fraction(0)] * n
+            row[i], row[j] = a, b
+            rows.append(tuple(row))
+    return rows
 
-    Also offered as function arguments with exponents in {-1, 1}, for up to
+
+def _triples(n: int) -> tuple[tuple[Fraction, ...], ...]:
+    """Monomials of two or three inputs, exponents in {-2, -1, 1, 2}.
+
+    Plain terms such as ``v**2/(c**2*m)``; those of three inputs with
+    exponents in {-1, 1} are also function arguments, for up to
     :data:`_MAX_TRIPLE_ARGUMENT_FEATURES` inputs.
     """
     if n > _MAX_TRIPLE_FEATURES:
         return ()
     powers = (Fraction(-2), Fraction(-1), Fraction(1), Fraction(2))
-    rows = []
+    rows = list(_all_pairs(n, powers))
     for chosen in itertools.combinations(range(n), 3):
         for exponents in itertools.product(powers, repeat=3):
             row = [Fraction(0)] * n
@@ -177,11 +189,15 @@ def _arguments(positive: Sequence[bool]) -> tuple[Argument, ...]:
     monomials = _single_powers(positive, (Fraction(1), Fraction(2), Fraction(-1), half))
     if n <= _MAX_PAIR_FEATURES:
         monomials += _pairs(n, ((1, 1), (1, -1), (-1, 1)))
+    if n <= _MAX_PAIR_FACTOR_FEATURES:  # theta**2/sigma**2, x0**2*x1
+        monomials += _pairs(n, ((2, -2), (-2, 2), (2, 2), (2, -1), (1, -2)))
     if n <= _MAX_TRIPLE_ARGUMENT_FEATURES:
         monomials += [
             row
             for row in _triples(n)
-            if all(abs(e) <= 1 for e in row) and sum(e > 0 for e in row) >= 1
+            if sum(e != 0 for e in row) == 3
+            and all(abs(e) <= 1 for e in row)
+            and sum(e > 0 for e in row) >= 1
         ]
     arguments = [Argument(exponents=row) for row in monomials]
     pairs = itertools.combinations(range(n), 2) if n <= _MAX_PAIR_FEATURES else ()

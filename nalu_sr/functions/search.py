@@ -273,6 +273,8 @@ def _to_candidate(
         fitted = head_prediction(term_matrix(state.terms, X_train), z_train)
         symbolic = symbolic_fit(transform.inverse(fitted), split.y_train)
         terms, _ = snap_constants(state.terms, X_train, z_train, tol, symbolic)
+        if any(degenerate(t, X_train) for t in terms):
+            terms = list(state.terms)  # snapping refits; keep a sound start
         H_train, H_val = term_matrix(terms, X_train), term_matrix(terms, X_val)
     columns = [
         j
