@@ -133,14 +133,15 @@ def _triples(n: int) -> tuple[tuple[Fraction, ...], ...]:
 def _redundant(primitive: Primitive, argument: Argument) -> bool:
     """Whether ``primitive(argument)`` is another dictionary term in disguise.
 
-    ``log(x**2)`` is ``2*log(x)``, ``inv`` and ``identity`` of a monomial are
-    monomial factors: keeping one form keeps formulas simple and the ranking
-    free of ties.
+    ``log(x**2)`` is ``2*log(x)`` and ``inv`` of a monomial is a monomial
+    factor: keeping one form keeps formulas simple and the ranking free of
+    ties. (``identity`` of a monomial is kept: with its offset it is the
+    factored sum ``P*(g + b)``, as in ``(1 - v**2/c**2)/m**2``.)
     """
     name = primitive.name
     if argument.exponents is None:
         return name == "log" and argument.power != 1
-    if name in ("identity", "inv"):
+    if name == "inv":
         return True
     if name in ("log", "sqrt"):
         nonzero = [e for e in argument.exponents if e != 0]
@@ -241,6 +242,8 @@ def starts_of(primitive: Primitive) -> list[tuple[sympy.Expr | float, ...]]:
     if offset_free:
         custom = primitive.name not in BUILTIN_PRIMITIVES.names
         offsets = _CUSTOM_OFFSETS if custom else (0.0,)
+        if primitive.name == "identity":
+            offsets = (-1.0, 0.0, 1.0)
     return [(scale, offset) for scale in scales for offset in offsets]
 
 

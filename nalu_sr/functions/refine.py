@@ -24,8 +24,10 @@ from nalu_sr.primitives import Primitive, resolve_primitives
 _IDENTITY = resolve_primitives(("identity",))[0]
 
 #: Primitives whose inner scale the head absorbs when the offset is free.
-_OFFSET_ONLY = frozenset({"log", "sqrt", "inv", "abs"})
-_NO_CONSTANTS = frozenset({"identity", "square", "cube"})
+_OFFSET_ONLY = frozenset({"log", "sqrt", "inv", "abs", "identity"})
+_NO_CONSTANTS = frozenset({"square", "cube"})
+#: Primitives with no curvature of their own to lose on a narrow range.
+_LINEAR = frozenset({"identity", "square", "cube"})
 _PENALTY = 1e3
 
 
@@ -222,7 +224,7 @@ MIN_RELATIVE_SPAN = 0.05
 
 def degenerate(term: Term, X: torch.Tensor) -> bool:
     """Whether a refined term's primitive sees too narrow a range of arguments."""
-    if term.primitive is None or term.primitive.name in _NO_CONSTANTS:
+    if term.primitive is None or term.primitive.name in _LINEAR:
         return False
     with torch.no_grad():
         inner = term.inner(X)
@@ -282,9 +284,9 @@ def _alternatives(term: Term) -> list[list[Term]]:
         return []
     plain = Term(term.factor)
     options: list[list[Term]] = [[], [plain]]
-    if term.primitive.name == "identity":
-        return options
     argument = term.argument
+    if term.primitive.name == "identity" and argument.exponents is None:
+        return options
     if argument.exponents is not None:
         flattened = tuple(
             f + e for f, e in zip(term.factor, argument.exponents, strict=True)
