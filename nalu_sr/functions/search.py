@@ -107,8 +107,8 @@ def search_functions(
     """Search sums of function terms; return one candidate per transform and depth.
 
     Sums grow one term at a time for every transform of the target together
-    (all one-term sums first, then two-term sums...), so a simple formula
-    under one transform is found before a longer approximation under another.
+    (see :func:`_schedule`), so a simple formula under one transform is found
+    before a longer approximation under another.
 
     Parameters
     ----------
@@ -136,21 +136,36 @@ def search_functions(
         for transform in target_transforms(y_all, config.transforms)
     ]
     candidates: list[Candidate] = []
-    for _ in range(config.max_terms):
-        for beam in beams:
-            if _past(deadline):
+    for beam in _schedule(beams, config.max_terms):
+        if _past(deadline):
+            return candidates
+        state = beam.grow(deadline)
+        if state is None:
+            continue
+        candidate = _to_candidate(
+            state, beam.transform, split, symbols, config.tol, deadline
+        )
+        if candidate is not None:
+            candidates.append(candidate)
+            if candidate.validation_loss <= config.tol:
                 return candidates
-            state = beam.grow(deadline)
-            if state is None:
-                continue
-            candidate = _to_candidate(
-                state, beam.transform, split, symbols, config.tol, deadline
-            )
-            if candidate is not None:
-                candidates.append(candidate)
-                if candidate.validation_loss <= config.tol:
-                    return candidates
     return candidates
+
+
+def _schedule(beams: list[_Beam], max_terms: int) -> list[_Beam]:
+    """Order in which the beams grow by one term.
+
+    The untransformed target's sums of one and two terms come first (most
+    laws, and every sum of two monomials, are found there at once); then
+    every other transform's sums of one and two terms; then the longer sums
+    of all transforms. A short formula under any transform is thus tried
+    before a long one under another.
+    """
+    first, others = beams[:1], beams[1:]
+    order = [*first, *first, *others, *others]
+    for _ in range(2, max_terms):
+        order += beams
+    return order
 
 
 def _past(deadline: float | None) -> bool:
