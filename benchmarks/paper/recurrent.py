@@ -312,7 +312,7 @@ def published_tables(cells: Cells) -> list[tuple[str, str]]:
     return [
         (
             "NALU paper Table 1, recurrent extrapolation (UNVERIFIED transcription "
-            "from memory, see shared/design/arithmetic_units.md §1.3; the paper's "
+            "from memory of Trask et al. 2018, arXiv 1808.00508; the paper's "
             "sequence lengths and sizes differ from ours)",
             paper_table(cells.ops),
         )

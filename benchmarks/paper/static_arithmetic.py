@@ -76,8 +76,8 @@ MODEL_LABELS: dict[str, str] = {
 #: Torch models trained here; ``nalu-sr`` is the scikit-learn estimator.
 NETWORK_MODELS = ("relu6", "linear", "nac", "nalu", "nau-nmu", "npu", "realnpu")
 
-#: NALU paper Table 1, static half, as transcribed in the design notes
-#: (``shared/design/arithmetic_units.md`` §1.3): from memory, NOT verified
+#: NALU paper Table 1 (Trask et al. 2018, arXiv 1808.00508), static half, as
+#: transcribed in the project's design notes: from memory, NOT verified
 #: against the PDF. Per op: (interpolation, extrapolation) scores of the
 #: models in ``PAPER_COLUMNS``.
 PAPER_COLUMNS = ("relu6", "linear", "nac", "nalu")
@@ -329,7 +329,7 @@ def published_tables(cells: Cells) -> list[tuple[str, str]]:
         ),
         (
             "NALU paper Table 1, static task (UNVERIFIED transcription from "
-            "memory, see shared/design/arithmetic_units.md §1.3)",
+            "memory of Trask et al. 2018, arXiv 1808.00508)",
             paper_table(cells.ops),
         ),
     ]

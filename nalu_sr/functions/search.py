@@ -20,12 +20,8 @@ from nalu_sr.extraction.candidate import (
     symbolic_fit,
 )
 from nalu_sr.extraction.simplify import simplify_checked
-from nalu_sr.functions.dictionary import (
-    Dictionary,
-    Ranker,
-    build_dictionary,
-    restricted,
-)
+from nalu_sr.functions.dictionary import Dictionary, build_dictionary, restricted
+from nalu_sr.functions.ranking import Ranker
 from nalu_sr.functions.refine import (
     cancellation,
     degenerate,

@@ -4,12 +4,8 @@ import numpy as np
 import sympy
 import torch
 
-from nalu_sr.functions.dictionary import (
-    build_dictionary,
-    rank_terms,
-    restricted,
-    term_complexity,
-)
+from nalu_sr.functions.dictionary import build_dictionary, restricted, term_complexity
+from nalu_sr.functions.ranking import rank_terms
 from nalu_sr.functions.terms import Term
 from nalu_sr.primitives import resolve_primitives
 
