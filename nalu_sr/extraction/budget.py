@@ -24,6 +24,9 @@ MAX_POLYNOMIAL_SYMBOLS = 10
 #: ... and at most this many monomials once numerators and denominators are
 #: expanded (estimated by :func:`expanded_terms`).
 MAX_POLYNOMIAL_TERMS = 500
+#: Largest ``|p| * q`` of a rational exponent ``p/q`` the polynomial steps take
+#: on (see :func:`exponent_size`).
+MAX_POLYNOMIAL_EXPONENT = 24
 
 
 def past(deadline: float | None) -> bool:
@@ -116,8 +119,10 @@ def polynomial_steps_fit(expr: sympy.Expr) -> bool:
     -------
     bool
         ``True`` when ``expr`` has at most :data:`MAX_POLYNOMIAL_SYMBOLS`
-        free symbols and at most :data:`MAX_POLYNOMIAL_TERMS` estimated
-        monomials (:func:`expanded_terms`).
+        free symbols, rational exponents no larger than
+        :data:`MAX_POLYNOMIAL_EXPONENT` (:func:`exponent_size`) and at most
+        :data:`MAX_POLYNOMIAL_TERMS` estimated monomials
+        (:func:`expanded_terms`).
 
     Examples
     --------
@@ -130,4 +135,28 @@ def polynomial_steps_fit(expr: sympy.Expr) -> bool:
     """
     if len(expr.free_symbols) > MAX_POLYNOMIAL_SYMBOLS:
         return False
+    if exponent_size(expr) > MAX_POLYNOMIAL_EXPONENT:
+        return False
     return expanded_terms(expr) <= MAX_POLYNOMIAL_TERMS
+
+
+def exponent_size(expr: sympy.Expr) -> int:
+    """Largest ``|p| * q`` over the rational exponents ``p/q`` in ``expr``.
+
+    SymPy's polynomial algorithms store a polynomial densely: a generator
+    ``x**(1/6)`` raised to ``31`` (``x**(31/6)``) makes a dense array with a
+    slot per degree in every generator, which on five symbols filled 24 GB.
+
+    Examples
+    --------
+    >>> import sympy
+    >>> x = sympy.Symbol("x")
+    >>> exponent_size(x**2 + sympy.sqrt(x)), exponent_size(x ** sympy.Rational(31, 6))
+    (2, 186)
+    """
+    size = 0
+    for power in expr.atoms(sympy.Pow):
+        exponent = power.exp
+        if exponent.is_Rational:
+            size = max(size, abs(int(exponent.p)) * int(exponent.q))
+    return size

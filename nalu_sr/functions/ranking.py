@@ -28,6 +28,7 @@ from nalu_sr.primitives import Primitive
 
 _MAX_INNER = 60.0
 _MAX_VALUE = 1e12
+_MAX_OWN_EXPONENT = 4
 
 
 def _base_terms(
@@ -184,6 +185,8 @@ def residual_monomial(
     halves = np.round(2 * solution[:-1]) / 2
     if not np.all(np.isfinite(halves)) or np.all(halves == 0):
         return None
+    if np.abs(halves).max() > _MAX_OWN_EXPONENT:
+        return None  # a remainder that is no monomial fits wild exponents
     return tuple(Fraction(float(h)).limit_denominator(2) for h in halves)
 
 

@@ -37,6 +37,7 @@ from nalu_sr.primitives import PrimitiveSet
 from nalu_sr.units.snapped import to_sympy_number
 
 _SIMPLIFY_CHECK_ROWS = 64
+_SIMPLIFY_MAX_OPS = 200
 #: Sums whose terms exceed the target's spread by more than this are dropped.
 MAX_CANCELLATION = 1e3
 #: Most inputs the function search takes on: its dictionary (and one ranking's
@@ -304,8 +305,14 @@ def _to_candidate(
     if not math.isfinite(val_loss):
         return None
     expression = transform.inverse_sympy(_head_expression(head, terms, symbols))
+    # An approximation (float constants) is only tidied: SymPy's polynomial
+    # steps on its fitted powers and functions filled 24 GB on one Feynman law.
     expression = simplify_checked(
-        expression, symbols, split.X_val[:_SIMPLIFY_CHECK_ROWS], deadline=deadline
+        expression,
+        symbols,
+        split.X_val[:_SIMPLIFY_CHECK_ROWS],
+        max_ops=0 if expression.atoms(sympy.Float) else _SIMPLIFY_MAX_OPS,
+        deadline=deadline,
     )
     return Candidate(
         expression=expression,
