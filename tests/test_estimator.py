@@ -333,6 +333,8 @@ def test_max_time_stops_the_search():
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::nalu_sr.PoorFitWarning")
 @pytest.mark.filterwarnings("ignore::nalu_sr.InsufficientDataWarning")
+# The array-API check skips itself without SCIPY_ARRAY_API, with a warning.
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.SkipTestWarning")
 def test_check_estimator_with_default_parameters():
     """All common checks with the defaults (about 5-15 minutes on 2 cores)."""
     from sklearn.utils.estimator_checks import check_estimator
