@@ -174,6 +174,8 @@ def residual_monomial(
     ``None`` when the remainder changes sign (no monomial of these inputs
     does) or an input is zero somewhere.
     """
+    if not (np.all(np.isfinite(fixed)) and np.all(np.isfinite(y))):
+        return None
     remainder = y
     if fixed.shape[1]:  # no intercept: a monomial's mean is part of it
         remainder = y - fixed @ np.linalg.lstsq(fixed, y, rcond=None)[0]

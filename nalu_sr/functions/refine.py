@@ -54,7 +54,12 @@ def head_loss(H: np.ndarray, z: np.ndarray) -> tuple[float, np.ndarray]:
 
 
 def head_prediction(H: np.ndarray, z: np.ndarray) -> np.ndarray:
-    """Least-squares prediction of ``z`` from an intercept and the columns ``H``."""
+    """Least-squares prediction of ``z`` from an intercept and the columns ``H``.
+
+    NaN everywhere when ``H`` or ``z`` is not finite (LAPACK refuses them).
+    """
+    if not (np.all(np.isfinite(H)) and np.all(np.isfinite(z))):
+        return np.full(len(z), np.nan)
     coefficients, intercept = least_squares(H, z)
     prediction: np.ndarray = H @ coefficients + intercept
     return prediction

@@ -62,3 +62,15 @@ def test_terms_already_chosen_are_not_offered_again():
 
 def test_complexity_counts_factor_argument_and_function():
     assert term_complexity(Term((Fraction(1), Fraction(0)))) == 1
+
+
+def test_the_remainder_monomial_is_exact_and_refuses_non_finite_columns():
+    from nalu_sr.functions.ranking import residual_monomial
+
+    X = RNG.uniform(1, 5, (200, 3))
+    y = X[:, 0] ** 2 * X[:, 2] / X[:, 1]
+    empty = np.zeros((200, 0))
+    own = residual_monomial(torch.as_tensor(X), y, empty)
+    assert own == (Fraction(2), Fraction(-1), Fraction(1))
+    broken = np.full((200, 1), np.inf)
+    assert residual_monomial(torch.as_tensor(X), y, broken) is None

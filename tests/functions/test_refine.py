@@ -74,3 +74,10 @@ def test_cancellation_measures_terms_far_larger_than_the_target():
     assert cancellation([Term(ONE), nearly_x], X, y) > 1e3
     assert cancellation([Term(ONE)], X, y) < 1.0 + 1e-9
     assert terms_loss([Term((Fraction(2),))], X, y) < 1e-20
+
+
+def test_a_non_finite_column_gives_a_nan_prediction_not_a_lapack_error():
+    from nalu_sr.functions.refine import head_prediction
+
+    H = np.column_stack([X_NP[:, 0], np.full(len(X_NP), np.inf)])
+    assert np.all(np.isnan(head_prediction(H, X_NP[:, 0])))
