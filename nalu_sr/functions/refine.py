@@ -115,11 +115,7 @@ class _Columns:
             for term, factor, argument in zip(
                 terms, self._factors, self._arguments, strict=True
             ):
-                if term.primitive is None or argument is None:
-                    columns.append(factor)
-                    continue
-                inner = float(term.scale) * argument + float(term.offset)
-                columns.append(factor * term.primitive.exact_forward(inner))
+                columns.append(term.values_from(factor, argument))
         return torch.stack(columns, dim=1).numpy()
 
 

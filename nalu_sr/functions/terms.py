@@ -93,14 +93,27 @@ class Term:
     def inner(self, X: torch.Tensor) -> torch.Tensor:
         """Value of ``scale * g(x) + offset``."""
         assert self.argument is not None
-        return float(self.scale) * self.argument.values(X) + float(self.offset)
+        return self._shifted(self.argument.values(X))
+
+    def _shifted(self, argument: torch.Tensor) -> torch.Tensor:
+        return float(self.scale) * argument + float(self.offset)
 
     def values(self, X: torch.Tensor) -> torch.Tensor:
         """Evaluate with the primitive's exact function (may be non-finite)."""
-        factor = monomial(X, self.factor)
-        if self.primitive is None:
+        argument = None if self.argument is None else self.argument.values(X)
+        return self.values_from(monomial(X, self.factor), argument)
+
+    def values_from(
+        self, factor: torch.Tensor, argument: torch.Tensor | None
+    ) -> torch.Tensor:
+        """Evaluate from precomputed values of the factor ``P`` and argument ``g``.
+
+        Refinement changes only the inner constants, so it evaluates ``P``
+        and ``g`` once and calls this for every trial.
+        """
+        if self.primitive is None or argument is None:
             return factor
-        return factor * self.primitive.exact_forward(self.inner(X))
+        return factor * self.primitive.exact_forward(self._shifted(argument))
 
     def to_sympy(self, symbols: Sequence[sympy.Symbol]) -> sympy.Expr:
         """Return the term over ``symbols``."""
