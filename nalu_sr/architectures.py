@@ -176,6 +176,7 @@ def data_driven_init_(
     y: torch.Tensor,
     restart: int,
     previous: StackedModel | None = None,
+    weights: torch.Tensor | None = None,
 ) -> None:
     """Seed a body from the data and from smaller solutions instead of at random.
 
@@ -204,13 +205,15 @@ def data_driven_init_(
         Index of the restart within its (family, width) group.
     previous : StackedModel or None, default=None
         Best snapped body of the same family one width smaller.
+    weights : torch.Tensor or None, default=None
+        Row weights (``sample_weight``) of the fits that choose the start.
     """
     if architecture == "power":
-        _init_power(body, X, y, restart, previous)
+        _init_power(body, X, y, restart, previous, weights)
     elif architecture in ("sum-power", "sum-product"):
         _init_sums(body, X.shape[1], restart)
         if architecture == "sum-power":
-            _init_power_of_sums(body, X, y)
+            _init_power_of_sums(body, X, y, weights)
 
 
 def _init_power(
@@ -219,6 +222,7 @@ def _init_power(
     y: torch.Tensor,
     restart: int,
     previous: StackedModel | None,
+    weights: torch.Tensor | None = None,
 ) -> None:
     unit = body.arithmetic_units()[0]
     assert isinstance(unit, RealNPU)
@@ -231,7 +235,8 @@ def _init_power(
     while len(rows) < n_units:
         # The last term takes the restart-th best candidate, earlier ones the best.
         rank = restart if len(rows) == n_units - 1 else 0
-        ranked = _ranked_terms(X, y, rows, extra=[_log_log_exponents(X, y)])
+        extra = [_log_log_exponents(X, y, weights)]
+        ranked = _ranked_terms(X, y, rows, extra, weights)
         rows.append(ranked[rank % len(ranked)])
     with torch.no_grad():
         unit.real_weight.copy_(torch.stack(rows).to(unit.real_weight))
@@ -265,33 +270,46 @@ def _ranked_terms(
     y: torch.Tensor,
     fixed: list[torch.Tensor],
     extra: list[torch.Tensor],
+    weights: torch.Tensor | None = None,
 ) -> list[torch.Tensor]:
     """Rank dictionary and ``extra`` terms by their fit of ``y`` beside ``fixed``."""
     dictionary = [*extra, *_term_dictionary(X.shape[1], X.dtype)]
     base = list(_monomials(X, torch.stack(fixed)).T) if fixed else []
     candidates = _monomials(X, torch.stack(dictionary))
     scores = [
-        _fit_error(torch.stack([*base, column], dim=1), y) for column in candidates.T
+        _fit_error(torch.stack([*base, column], dim=1), y, weights)
+        for column in candidates.T
     ]
     order = sorted(range(len(dictionary)), key=lambda k: (scores[k], k))
     return [dictionary[k] for k in order]
 
 
-def _fit_error(features: torch.Tensor, y: torch.Tensor) -> float:
+def _fit_error(
+    features: torch.Tensor, y: torch.Tensor, weights: torch.Tensor | None = None
+) -> float:
     """Mean squared error of the least-squares fit of ``y``; inf if not finite."""
     if not torch.isfinite(features).all():
         return math.inf
-    coefficients, intercept = least_squares_torch(features, y)
-    return float(torch.mean((features @ coefficients + intercept - y) ** 2))
+    coefficients, intercept = least_squares_torch(features, y, weights)
+    squares = (features @ coefficients + intercept - y) ** 2
+    if weights is None:
+        return float(torch.mean(squares))
+    return float(torch.sum(weights * squares) / torch.sum(weights))
 
 
-def _init_power_of_sums(body: StackedModel, X: torch.Tensor, y: torch.Tensor) -> None:
+def _init_power_of_sums(
+    body: StackedModel,
+    X: torch.Tensor,
+    y: torch.Tensor,
+    weights: torch.Tensor | None = None,
+) -> None:
     """Start the power unit on the exponents that best fit ``y`` from the sums."""
     first, power = body.arithmetic_units()
     assert isinstance(power, RealNPU)
     with torch.no_grad():
         sums = first(X)
-        ranked = _ranked_terms(sums, y, [], extra=[_log_log_exponents(sums, y)])
+        extra = [_log_log_exponents(sums, y, weights)]
+        ranked = _ranked_terms(sums, y, [], extra, weights)
         power.real_weight.copy_(ranked[0].unsqueeze(0))
 
 
@@ -308,11 +326,13 @@ def _init_sums(body: StackedModel, n_features: int, restart: int) -> None:
         first.weight[1] = 1.0 - single
 
 
-def _log_log_exponents(X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+def _log_log_exponents(
+    X: torch.Tensor, y: torch.Tensor, weights: torch.Tensor | None = None
+) -> torch.Tensor:
     """Fit ``log|y| ~ c + sum_i e_i log|x_i|``; return ``e`` clipped to [-3, 3]."""
     tiny = torch.finfo(X.dtype).tiny
     solution, _ = least_squares_torch(
-        torch.log(X.abs() + tiny), torch.log(y.abs() + tiny)
+        torch.log(X.abs() + tiny), torch.log(y.abs() + tiny), weights
     )
     finite = torch.where(torch.isfinite(solution), solution, torch.zeros_like(solution))
     return finite.clamp(-3.0, 3.0)

@@ -194,6 +194,7 @@ def _train_entry(
     y: torch.Tensor,
     previous: StackedModel | None,
     deadline: float | None = None,
+    weights: torch.Tensor | None = None,
 ) -> tuple[StackedModel, list[float], bool]:
     """Build, initialise and train one body; return it, its history, divergence."""
     generator = torch.Generator().manual_seed(entry.seed)
@@ -203,8 +204,12 @@ def _train_entry(
     body = body.to(dtype=X_scaled.dtype, device=X_scaled.device)
     if previous is not None:
         previous = previous.to(dtype=X_scaled.dtype, device=X_scaled.device)
-    data_driven_init_(body, entry.architecture, X_scaled, y, entry.restart, previous)
-    result = train_body(body, X_scaled, y, config.train, generator, deadline)
+    data_driven_init_(
+        body, entry.architecture, X_scaled, y, entry.restart, previous, weights
+    )
+    result = train_body(
+        body, X_scaled, y, config.train, generator, deadline, weights=weights
+    )
     return body.cpu(), result.history, result.diverged
 
 
@@ -254,6 +259,9 @@ def run_search(
     rows = slice(None) if body_rows is None else body_rows
     X_scaled = torch.as_tensor(split.X_train[rows] / scale, device=config.device)
     y = torch.as_tensor(split.y_train[rows], device=config.device)
+    weights = None
+    if split.w_train is not None:
+        weights = torch.as_tensor(split.w_train[rows], device=config.device)
     best: dict[tuple[str, int], tuple[float, StackedModel]] = {}
     queue = list(plan)
     rounds = _function_rounds(config)
@@ -271,6 +279,7 @@ def run_search(
                 y,
                 None if smaller is None else smaller[1],
                 deadline,
+                weights,
             )
             outcome.n_trained += 1
             candidate = None

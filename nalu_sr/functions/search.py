@@ -6,6 +6,7 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import sympy
@@ -169,6 +170,20 @@ def _past(deadline: float | None) -> bool:
     return deadline is not None and time.perf_counter() > deadline
 
 
+class _Rows(NamedTuple):
+    """The first rows of the inputs, the transformed target and the weights."""
+
+    X: torch.Tensor
+    z: np.ndarray
+    weights: np.ndarray | None
+
+    @classmethod
+    def first(
+        cls, X: torch.Tensor, z: np.ndarray, weights: np.ndarray | None, count: int
+    ) -> _Rows:
+        return cls(X[:count], z[:count], None if weights is None else weights[:count])
+
+
 class _Beam:
     """Sums of terms for one transform of the target, grown one term at a time."""
 
@@ -185,8 +200,8 @@ class _Beam:
         self.transform = transform
         self._dictionary = dictionary
         self._config = config
-        self._rank = (X[: config.n_rank_rows], z[: config.n_rank_rows])
-        self._refine = (X[: config.n_refine_rows], z[: config.n_refine_rows])
+        self._rank = _Rows.first(X, z, split.w_train, config.n_rank_rows)
+        self._refine = _Rows.first(X, z, split.w_train, config.n_refine_rows)
         self._states = [_State((), math.inf)]
         self._rankers: dict[int | None, Ranker] = {}
         self._additive = 1 < X.shape[1] <= _MAX_ADDITIVE_FEATURES
@@ -197,7 +212,7 @@ class _Beam:
             dictionary = self._dictionary
             if feature is not None:
                 dictionary = restricted(dictionary, feature)
-            self._rankers[feature] = Ranker(dictionary, self._rank[0])
+            self._rankers[feature] = Ranker(dictionary, self._rank.X)
         return self._rankers[feature]
 
     def grow(self, deadline: float | None) -> _State | None:
@@ -217,14 +232,15 @@ class _Beam:
         return self._states[0] if self._states else None
 
     def _children(self, state: _State) -> list[_State]:
-        X, z = self._rank
-        X_fit, z_fit = self._refine
+        rows, fit = self._rank, self._refine
         exclude = frozenset(t.describe() for t in state.terms)
-        fixed = term_matrix(state.terms, X)
-        ranked = self._ranker().rank(z, fixed, self._config.n_children, exclude)
+        fixed = term_matrix(state.terms, rows.X)
+        ranked = self._ranker().rank(
+            rows.z, fixed, self._config.n_children, exclude, rows.weights
+        )
         children = []
         for term in ranked:
-            terms, _ = refine([*state.terms, term], X_fit, z_fit)
+            terms, _ = refine([*state.terms, term], fit.X, fit.z, 60, fit.weights)
             child = self._checked(terms)
             if child is not None:
                 children.append(child)
@@ -236,11 +252,11 @@ class _Beam:
 
     def _checked(self, terms: Sequence[Term]) -> _State | None:
         """Simplify refined terms; ``None`` when they fit only by a numerical trick."""
-        X, z = self._refine
-        terms, loss = simpler_terms(terms, X, z, self._config.tol)
+        X, z, weights = self._refine
+        terms, loss = simpler_terms(terms, X, z, self._config.tol, weights)
         if not terms or any(degenerate(t, X) for t in terms):
             return None
-        if cancellation(terms, X, z) > MAX_CANCELLATION:
+        if cancellation(terms, X, z, weights) > MAX_CANCELLATION:
             return None
         return _State(tuple(terms), loss)
 
@@ -252,16 +268,19 @@ class _Beam:
         more than either part. Each sweep refits each input's term to what
         the other inputs' terms leave.
         """
-        X, z = self._rank
-        X_fit, z_fit = self._refine
-        n_features = X.shape[1]
+        rows, fit = self._rank, self._refine
         chosen: dict[int, Term] = {}
         for _ in range(_BACKFIT_SWEEPS):
-            for feature in range(n_features):
+            for feature in range(rows.X.shape[1]):
                 others = [t for i, t in sorted(chosen.items()) if i != feature]
-                ranked = self._ranker(feature).rank(z, term_matrix(others, X), 1)
+                fixed = term_matrix(others, rows.X)
+                ranked = self._ranker(feature).rank(
+                    rows.z, fixed, 1, weights=rows.weights
+                )
                 if ranked:
-                    terms, _ = refine([*others, ranked[0]], X_fit, z_fit)
+                    terms, _ = refine(
+                        [*others, ranked[0]], fit.X, fit.z, 60, fit.weights
+                    )
                     chosen[feature] = terms[-1]
         return [chosen[i] for i in sorted(chosen)]
 
@@ -282,9 +301,11 @@ def _to_candidate(
             transform.forward(split.y_train),
             transform.forward(split.y_val),
         )
-        fitted = head_prediction(term_matrix(state.terms, X_train), z_train)
-        symbolic = symbolic_fit(transform.inverse(fitted), split.y_train)
-        terms, _ = snap_constants(state.terms, X_train, z_train, tol, symbolic)
+        weights = split.w_train
+        H_start = term_matrix(state.terms, X_train)
+        fitted = head_prediction(H_start, z_train, weights)
+        symbolic = symbolic_fit(transform.inverse(fitted), split.y_train, weights)
+        terms, _ = snap_constants(state.terms, X_train, z_train, tol, symbolic, weights)
         if any(degenerate(t, X_train) for t in terms):
             terms = list(state.terms)  # snapping refits; keep a sound start
         H_train, H_val = term_matrix(terms, X_train), term_matrix(terms, X_val)
@@ -295,12 +316,16 @@ def _to_candidate(
     ]
     if not np.all(np.isfinite(z_val)):
         return None
-    z_split = Split(split.X_train, z_train, split.X_val, z_val)
+    z_split = Split(
+        split.X_train, z_train, split.X_val, z_val, split.w_train, split.w_val
+    )
     head = fit_head(H_train, H_val, z_split, columns, tol)
     with np.errstate(all="ignore"):
-        val_loss = relative_error(transform.inverse(head.predict(H_val)), split.y_val)
+        val_loss = relative_error(
+            transform.inverse(head.predict(H_val)), split.y_val, split.w_val
+        )
         train_loss = relative_error(
-            transform.inverse(head.predict(H_train)), split.y_train
+            transform.inverse(head.predict(H_train)), split.y_train, split.w_train
         )
     if not math.isfinite(val_loss):
         return None

@@ -1,6 +1,7 @@
 from fractions import Fraction
 
 import numpy as np
+import pytest
 import sympy
 import torch
 
@@ -81,3 +82,25 @@ def test_a_non_finite_column_gives_a_nan_prediction_not_a_lapack_error():
 
     H = np.column_stack([X_NP[:, 0], np.full(len(X_NP), np.inf)])
     assert np.all(np.isnan(head_prediction(H, X_NP[:, 0])))
+
+
+def test_weighted_refinement_ignores_rows_of_weight_zero():
+    y = 3.0 * np.cos(0.5 * X_NP[:, 0]) + 1.0
+    corrupted = y.copy()
+    corrupted[::4] = 50.0
+    weights = np.where(np.arange(len(y)) % 4 == 0, 0.0, 1.0)
+    start = Term((Fraction(0),), COS, Argument(ONE), 0.45, 0.0)
+    terms, loss = refine([start], X, corrupted, weights=weights)
+    assert loss < 1e-20
+    assert abs(float(terms[0].scale) - 0.5) < 1e-8
+    unweighted, unweighted_loss = refine([start], X, corrupted)
+    assert unweighted_loss > 0.1
+
+
+def test_weighted_loss_equals_the_loss_on_repeated_rows():
+    term = Term((Fraction(0),), SIN, Argument(ONE), 1.0, 0.0)
+    y = X_NP[:, 0] ** 2
+    weights = np.tile([1.0, 2.0, 3.0, 0.0], 100)
+    repeated = np.repeat(np.arange(400), weights.astype(int))
+    weighted = terms_loss([term], X, y, weights)
+    assert weighted == pytest.approx(terms_loss([term], X[repeated], y[repeated]))
