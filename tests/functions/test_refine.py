@@ -93,7 +93,7 @@ def test_weighted_refinement_ignores_rows_of_weight_zero():
     terms, loss = refine([start], X, corrupted, weights=weights)
     assert loss < 1e-20
     assert abs(float(terms[0].scale) - 0.5) < 1e-8
-    unweighted, unweighted_loss = refine([start], X, corrupted)
+    _, unweighted_loss = refine([start], X, corrupted)
     assert unweighted_loss > 0.1
 
 
