@@ -50,6 +50,14 @@ SUITES: dict[str, Suite] = {
         "benchmarks.recovery",
         "exact recovery of the arithmetic formulas by default NALURegressor fits",
     ),
+    "fuzz": Suite(
+        "benchmarks.fuzz_model_files",
+        "fuzz model files: random and mutated files loaded and predicted",
+    ),
+    "max-time": Suite(
+        "benchmarks.max_time",
+        "wall time of fit against max_time on every problem of a suite",
+    ),
 }
 
 
