@@ -37,6 +37,22 @@ class FloatNumPyPrinter(ZooNumPyPrinter):
         return f"{self._module_format('numpy.float64')}({str(value)!r})"
 
 
+def lambdify_printer(kind: type[NumPyPrinter] = ZooNumPyPrinter) -> NumPyPrinter:
+    """Return a ``kind`` printer set up as ``lambdify(modules="numpy")`` sets its own.
+
+    Names are printed bare (``maximum``, not ``numpy.maximum``) because they
+    are looked up in lambdify's NumPy namespace.
+    """
+    return kind(
+        {
+            "fully_qualified_modules": False,
+            "inline": True,
+            "allow_unknown_functions": True,
+            "user_functions": {},
+        }
+    )
+
+
 def _to_float(numerator: int, denominator: int) -> float:
     """``numerator / denominator`` as a float; ``±inf`` beyond its range."""
     try:
@@ -90,7 +106,8 @@ class CallableExpression:
                 self._function = sympy.lambdify(
                     self.symbols,
                     self.expression,
-                    printer=FloatNumPyPrinter,
+                    modules="numpy",
+                    printer=lambdify_printer(FloatNumPyPrinter),
                     dummify=True,
                 )
             with np.errstate(all="ignore"):

@@ -25,7 +25,7 @@ import sympy
 from sympy.functions.elementary.hyperbolic import HyperbolicFunction
 from sympy.functions.elementary.trigonometric import TrigonometricFunction
 
-from nalu_sr.export.numpy import ZooNumPyPrinter
+from nalu_sr.export.numpy import lambdify_printer
 from nalu_sr.extraction.budget import past, polynomial_steps_fit
 
 #: Relative tolerance of the equivalence check.
@@ -243,7 +243,9 @@ def evaluate_sympy(
         expression's domain are ``nan`` or ``inf``, without warnings; ``zoo``
         becomes ``nan``.
     """
-    function = sympy.lambdify(list(symbols), expr, printer=ZooNumPyPrinter)
+    function = sympy.lambdify(
+        list(symbols), expr, modules="numpy", printer=lambdify_printer()
+    )
     with np.errstate(all="ignore"):
         values = function(*np.asarray(points, dtype=np.float64).T)
     return np.broadcast_to(np.asarray(values), (len(points),))
