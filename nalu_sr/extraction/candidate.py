@@ -141,6 +141,7 @@ def fit_head(
     split: Split,
     columns: list[int],
     tol: float,
+    symbolic: bool | None = None,
 ) -> Head:
     """Fit a linear head on hidden features: least squares, pruning, constants.
 
@@ -155,6 +156,10 @@ def fit_head(
     tol : float
         Relative validation loss that pruning and constant simplification
         may always reach.
+    symbolic : bool or None, default=None
+        Whether constants may become simple exact numbers; ``None`` decides
+        by :func:`symbolic_fit` of the unsimplified head (``False`` keeps
+        decimals, dropping only negligible terms).
 
     Returns
     -------
@@ -164,7 +169,7 @@ def fit_head(
     """
     head = _least_squares(H_train, split.y_train, columns, split.w_train)
     head = _prune_terms(head, H_train, split, H_val, tol)
-    return _simplify_constants(head, H_val, split.y_val, tol, split.w_val)
+    return _simplify_constants(head, H_val, split, tol, symbolic)
 
 
 def _distinct_columns(expressions: Sequence[sympy.Expr], H: np.ndarray) -> list[int]:
@@ -202,9 +207,9 @@ def _prune_terms(
 def _simplify_constants(
     head: Head,
     H_val: np.ndarray,
-    y_val: np.ndarray,
+    split: Split,
     tol: float,
-    weights: np.ndarray | None = None,
+    symbolic: bool | None = None,
 ) -> Head:
     """Replace constants by simple exact numbers where validation allows.
 
@@ -217,16 +222,19 @@ def _simplify_constants(
     floats with loosely matched multiples of pi is less readable than either,
     and a true law under noise has every constant matched.
     """
+    y_val, weights = split.y_val, split.w_val
     loss = relative_error(head.predict(H_val), y_val, weights)
     rows = _Rows(H_val, y_val, weights)
     limit = loss_limit(loss, tol)
-    if not symbolic_fit(head.predict(H_val), y_val, weights):
+    if symbolic is None:
+        symbolic = symbolic_fit(head.predict(H_val), y_val, weights)
+    if not symbolic:
         zero, _ = _replace_constants(head, rows, limit, _zero_only)
         return zero  # an approximation: its constants stay decimals
     head, _ = _replace_constants(head, rows, limit, _exact_replacements)
     if loss > LOOSE_MATCH_MAX_LOSS:
         return head
-    loose, complete = _replace_constants(head, rows, limit, _loose_replacements)
+    loose, complete = _replace_constants(head, rows, limit, loose_replacements)
     return loose if complete else head
 
 
@@ -316,7 +324,15 @@ def _exact_replacements(value: float) -> list[sympy.Expr]:
     return [sympy.Integer(0)] if exact is None else [sympy.Integer(0), exact]
 
 
-def _loose_replacements(value: float) -> list[sympy.Expr]:
+#: Bases of loose matches inside a function's argument: rationals and
+#: multiples of pi (``sin(2*pi*x)``); an ``e`` or ``pi**2`` there is the
+#: signature of a fitted approximation, not of a law.
+ARGUMENT_BASES: tuple[sympy.Expr, ...] = (sympy.Integer(1), sympy.pi, 1 / sympy.pi)
+
+
+def loose_replacements(
+    value: float, bases: tuple[sympy.Expr, ...] = _BASES
+) -> list[sympy.Expr]:
     """Numbers ``p/q * base`` with ``|p|, q <= 12`` within 1%, simplest first.
 
     Ordered by simplicity rather than by distance: under noise a looser match
@@ -325,7 +341,7 @@ def _loose_replacements(value: float) -> list[sympy.Expr]:
     if not math.isfinite(value) or value == 0:
         return []
     found: list[sympy.Expr] = []
-    for base in _BASES:
+    for base in bases:
         ratio = Fraction(value / float(base)).limit_denominator(_SMALL)
         close = abs(float(ratio) * float(base) - value) <= LOOSE_RTOL * abs(value)
         if ratio != 0 and abs(ratio.numerator) <= _SMALL and close:

@@ -15,7 +15,11 @@ import sympy
 import torch
 from scipy import optimize
 
-from nalu_sr.extraction.candidate import _loose_replacements, loss_limit
+from nalu_sr.extraction.candidate import (
+    ARGUMENT_BASES,
+    loose_replacements,
+    loss_limit,
+)
 from nalu_sr.extraction.constants import simple_number
 from nalu_sr.functions.terms import Constant, Term, monomial, term_matrix
 from nalu_sr.linalg import least_squares, relative_error
@@ -88,8 +92,8 @@ def terms_loss(
         return head_loss(term_matrix(terms, X), z, weights)[0]
 
 
-def _slots(terms: Sequence[Term]) -> list[tuple[int, int]]:
-    """(term, constant) positions that hold fitted floats."""
+def fitted_slots(terms: Sequence[Term]) -> list[tuple[int, int]]:
+    """Return the (term, constant) positions that hold fitted floats."""
     slots = []
     for t, term in enumerate(terms):
         for c, free in enumerate(free_slots(term.primitive)):
@@ -166,7 +170,7 @@ def refine(
     """
     start = list(terms)
     start_loss = terms_loss(start, X, z, weights)
-    slots = _slots(start)
+    slots = fitted_slots(start)
     if not slots:
         return start, start_loss
 
@@ -216,7 +220,7 @@ def snap_constants(
     reference = terms_loss(current, X, z, weights)
     limit = loss_limit(reference, tol)
     loss = reference
-    for t, c in _slots(current):
+    for t, c in fitted_slots(current):
         value = current[t].constants[c]
         if isinstance(value, sympy.Expr):
             continue
@@ -236,7 +240,8 @@ def _options(value: float, is_offset: bool, symbolic: bool) -> list[sympy.Expr]:
     exact = simple_number(value)
     if exact is not None and exact != 0:
         options.append(exact)
-    options.extend(o for o in _loose_replacements(value) if o not in options)
+    loose = loose_replacements(value, ARGUMENT_BASES)
+    options.extend(o for o in loose if o not in options)
     return options
 
 
@@ -294,15 +299,22 @@ def simpler_terms(
     or nearly linear (``tanh(1e-9*g)/1e-9``); such a term is replaced by its
     factor alone, by the factor times its argument, or dropped, whichever
     comes first within :func:`~nalu_sr.extraction.candidate.loss_limit` of
-    the loss of the terms as given.
+    the loss of the terms as given. For a degenerate term (see
+    :func:`degenerate`) the other terms' constants are refitted around each
+    stand-in first: they had bent to make up for its small curvature, and a
+    stand-in that fits exactly after the refit is the term's true form.
     """
     current = list(terms)
     limit = loss_limit(terms_loss(current, X, z, weights), tol)
     index = 0
     while index < len(current):
+        refit = degenerate(current[index], X)
         for alternative in _alternatives(current[index]):
             trial = [*current[:index], *alternative, *current[index + 1 :]]
-            if terms_loss(trial, X, z, weights) <= limit:
+            loss = terms_loss(trial, X, z, weights)
+            if loss > limit and refit:
+                trial, loss = refine(trial, X, z, 30, weights)
+            if loss <= limit:
                 current = trial
                 break
         else:

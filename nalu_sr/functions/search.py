@@ -26,6 +26,7 @@ from nalu_sr.functions.ranking import Ranker
 from nalu_sr.functions.refine import (
     cancellation,
     degenerate,
+    fitted_slots,
     head_prediction,
     refine,
     simpler_terms,
@@ -293,42 +294,21 @@ def _to_candidate(
     tol: float,
     deadline: float | None = None,
 ) -> Candidate | None:
-    """Snap a state's constants, refit its head on all rows, verify, emit."""
-    X_train = torch.as_tensor(split.X_train, dtype=torch.float64)
-    X_val = torch.as_tensor(split.X_val, dtype=torch.float64)
-    with np.errstate(all="ignore"):
-        z_train, z_val = (
-            transform.forward(split.y_train),
-            transform.forward(split.y_val),
-        )
-        weights = split.w_train
-        H_start = term_matrix(state.terms, X_train)
-        fitted = head_prediction(H_start, z_train, weights)
-        symbolic = symbolic_fit(transform.inverse(fitted), split.y_train, weights)
-        terms, _ = snap_constants(state.terms, X_train, z_train, tol, symbolic, weights)
-        if any(degenerate(t, X_train) for t in terms):
-            terms = list(state.terms)  # snapping refits; keep a sound start
-        H_train, H_val = term_matrix(terms, X_train), term_matrix(terms, X_val)
-    columns = [
-        j
-        for j in range(H_train.shape[1])
-        if np.all(np.isfinite(H_train[:, j])) and np.all(np.isfinite(H_val[:, j]))
-    ]
-    if not np.all(np.isfinite(z_val)):
+    """Snap a state's constants, refit its head on all rows, verify, emit.
+
+    Constants may become simple numbers (multiples of pi or e included)
+    only in an exact formula or in one whose every constant is then simple
+    (a law under noise): when a formula that is not exact keeps fitted
+    floats (an approximation), its constants are snapped again without
+    them, since a ``21*E/35`` or an ``8/11`` in a fitted series means nothing.
+    """
+    symbolic = _symbolic_start(state, transform, split)
+    fitted = _fit_terms(state.terms, transform, split, tol, symbolic)
+    if symbolic and fitted is not None and _approximate(fitted, tol):
+        fitted = _fit_terms(state.terms, transform, split, tol, symbolic=False)
+    if fitted is None:
         return None
-    z_split = Split(
-        split.X_train, z_train, split.X_val, z_val, split.w_train, split.w_val
-    )
-    head = fit_head(H_train, H_val, z_split, columns, tol)
-    with np.errstate(all="ignore"):
-        val_loss = relative_error(
-            transform.inverse(head.predict(H_val)), split.y_val, split.w_val
-        )
-        train_loss = relative_error(
-            transform.inverse(head.predict(H_train)), split.y_train, split.w_train
-        )
-    if not math.isfinite(val_loss):
-        return None
+    terms, head, train_loss, val_loss = fitted
     expression = transform.inverse_sympy(_head_expression(head, terms, symbols))
     # An approximation (float constants) is only tidied: SymPy's polynomial
     # steps on its fitted powers and functions filled 24 GB on one Feynman law.
@@ -347,6 +327,73 @@ def _to_candidate(
         architecture=f"function/{transform.name}",
         width=len(head.columns),
         seed=None,
+    )
+
+
+def _symbolic_start(state: _State, transform: TargetTransform, split: Split) -> bool:
+    """Whether the state's unsnapped fit is close enough for symbolic constants."""
+    X_train = torch.as_tensor(split.X_train, dtype=torch.float64)
+    with np.errstate(all="ignore"):
+        z_train = transform.forward(split.y_train)
+        H_start = term_matrix(state.terms, X_train)
+        fitted = head_prediction(H_start, z_train, split.w_train)
+        return symbolic_fit(transform.inverse(fitted), split.y_train, split.w_train)
+
+
+class _FittedTerms(NamedTuple):
+    """Snapped terms, their head, and the losses on the original target."""
+
+    terms: list[Term]
+    head: Head
+    train_loss: float
+    validation_loss: float
+
+
+def _fit_terms(
+    start: Sequence[Term],
+    transform: TargetTransform,
+    split: Split,
+    tol: float,
+    symbolic: bool,
+) -> _FittedTerms | None:
+    """Snap inner constants, fit the head on the transformed target, score it."""
+    X_train = torch.as_tensor(split.X_train, dtype=torch.float64)
+    X_val = torch.as_tensor(split.X_val, dtype=torch.float64)
+    with np.errstate(all="ignore"):
+        z_train = transform.forward(split.y_train)
+        z_val = transform.forward(split.y_val)
+        terms, _ = snap_constants(start, X_train, z_train, tol, symbolic, split.w_train)
+        if any(degenerate(t, X_train) for t in terms):
+            terms = list(start)  # snapping refits; keep a sound start
+        H_train, H_val = term_matrix(terms, X_train), term_matrix(terms, X_val)
+    if not np.all(np.isfinite(z_val)):
+        return None
+    finite = np.all(np.isfinite(H_train), axis=0) & np.all(np.isfinite(H_val), axis=0)
+    columns = [int(j) for j in np.flatnonzero(finite)]
+    z_split = Split(
+        split.X_train, z_train, split.X_val, z_val, split.w_train, split.w_val
+    )
+    head = fit_head(H_train, H_val, z_split, columns, tol, None if symbolic else False)
+    with np.errstate(all="ignore"):
+        val_loss = relative_error(
+            transform.inverse(head.predict(H_val)), split.y_val, split.w_val
+        )
+        train_loss = relative_error(
+            transform.inverse(head.predict(H_train)), split.y_train, split.w_train
+        )
+    if not math.isfinite(val_loss):
+        return None
+    return _FittedTerms(terms, head, train_loss, val_loss)
+
+
+def _approximate(fitted: _FittedTerms, tol: float) -> bool:
+    """Whether a fit is not exact and still holds a fitted float somewhere."""
+    if fitted.validation_loss <= tol:
+        return False
+    head = fitted.head
+    numbers = [*head.coefficients, head.intercept]
+    return bool(fitted_slots(fitted.terms)) or any(
+        isinstance(number, float) for number in numbers
     )
 
 

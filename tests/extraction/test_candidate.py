@@ -93,7 +93,7 @@ def test_symbolic_fit_allows_exact_and_one_percent_noise_only():
 
 
 def test_an_approximation_keeps_decimal_constants():
-    from nalu_sr.extraction.candidate import Head, _simplify_constants
+    from nalu_sr.extraction.candidate import Head, Split, _simplify_constants
 
     rng = np.random.default_rng(1)
     H = rng.uniform(1, 5, (200, 1))
@@ -102,7 +102,12 @@ def test_an_approximation_keeps_decimal_constants():
         [-1.0, 1.0], 200
     )
     head = Head([0], [3.14159265], 0.0)
-    simplified = _simplify_constants(head, H, y, tol=1e-10)
+    simplified = _simplify_constants(head, H, Split(H, y, H, y), tol=1e-10)
     assert simplified.coefficients == [3.14159265]
-    exact = _simplify_constants(head, H, np.pi * H[:, 0], tol=1e-10)
+    exact_y = np.pi * H[:, 0]
+    exact = _simplify_constants(head, H, Split(H, exact_y, H, exact_y), tol=1e-10)
     assert exact.coefficients == [sympy.pi]
+    # Told the fit is an approximation, even an exact-looking pi stays a float.
+    split = Split(H, exact_y, H, exact_y)
+    told = _simplify_constants(head, H, split, tol=1e-10, symbolic=False)
+    assert told.coefficients == [3.14159265]

@@ -104,3 +104,19 @@ def test_weighted_loss_equals_the_loss_on_repeated_rows():
     repeated = np.repeat(np.arange(400), weights.astype(int))
     weighted = terms_loss([term], X, y, weights)
     assert weighted == pytest.approx(terms_loss([term], X[repeated], y[repeated]))
+
+
+def test_a_flattened_degenerate_term_lets_the_others_refit():
+    # x1*(1 - cos(x0)) as refined from a poor start: a sin that is nearly
+    # constant stands in for x1, and the cos term bent a little around it.
+    # Flattened to x1 alone, the cos term is only exact once refitted.
+    X_two = torch.as_tensor(RNG.uniform(1, 5, (400, 2)))
+    y = (X_two[:, 1] * (1 - torch.cos(X_two[:, 0]))).numpy()
+    x1_factor = (Fraction(0), Fraction(1))
+    x0_argument = Argument((Fraction(1), Fraction(0)))
+    nearly_constant = Term(x1_factor, SIN, x0_argument, 0.00088, 1.568)
+    bent = Term(x1_factor, COS, x0_argument, 1.0000005, 6.2831838)
+    terms, loss = simpler_terms([nearly_constant, bent], X_two, y, tol=1e-16)
+    assert terms[0] == Term(x1_factor)
+    assert loss < 1e-20
+    assert abs(float(terms[1].scale) - 1.0) < 1e-8
