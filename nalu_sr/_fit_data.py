@@ -311,7 +311,8 @@ def sample_rows(
 
 def input_scale(X: np.ndarray) -> float:
     """Return a positive constant of the inputs' order: their root mean square."""
-    scale = float(np.sqrt(np.mean(X**2))) if X.size else 1.0
+    # vdot sums the squares without an array of them (a copy of X).
+    scale = float(np.sqrt(np.vdot(X, X) / X.size)) if X.size else 1.0
     return scale if np.isfinite(scale) and scale > 0 else 1.0
 
 

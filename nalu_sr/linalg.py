@@ -21,6 +21,7 @@ exactly what the unweighted formulas do.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -151,7 +152,10 @@ def relative_error_torch(
 
 
 def least_squares(
-    features: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None
+    features: np.ndarray,
+    y: np.ndarray,
+    weights: np.ndarray | None = None,
+    columns: Sequence[int] | None = None,
 ) -> tuple[np.ndarray, float]:
     """Fit ``y ~ features @ coefficients + intercept`` by least squares.
 
@@ -163,6 +167,15 @@ def least_squares(
         Targets, shape ``(n,)``.
     weights : numpy.ndarray or None, default=None
         Row weights: the weighted sum of squared residuals is minimised.
+    columns : sequence of int or None, default=None
+        Use only these columns of ``features`` (without copying them all).
+
+    Notes
+    -----
+    Above :data:`BLOCK_ROWS` rows the fit is a blockwise QR factorisation
+    (each block of rows is stacked under the running ``R`` and factored
+    again), so memory stays bounded by a block however tall the data;
+    the least-squares solution is the same.
 
     Returns
     -------
@@ -179,12 +192,53 @@ def least_squares(
     >>> np.round(coefficients, 12).tolist(), round(intercept, 12)
     ([2.0], 1.0)
     """
-    design = np.column_stack([features, np.ones(len(y))])
-    if weights is not None:
-        root = np.sqrt(weights)
-        design, y = design * root[:, None], y * root
-    solution = np.linalg.lstsq(design, y, rcond=None)[0]
+    if len(y) > BLOCK_ROWS:
+        solution = _blockwise_solution(features, y, weights, columns)
+    else:
+        design, target = _design(features, y, weights, columns)
+        solution = np.linalg.lstsq(design, target, rcond=None)[0]
     return solution[:-1], float(solution[-1])
+
+
+#: Rows above which :func:`least_squares` factors the design block by block.
+BLOCK_ROWS = 65_536
+
+
+def _design(
+    features: np.ndarray,
+    y: np.ndarray,
+    weights: np.ndarray | None,
+    columns: Sequence[int] | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the design (intercept last) and target, rows scaled by root weights."""
+    chosen = features if columns is None else features[:, list(columns)]
+    design = np.column_stack([chosen, np.ones(len(y))])
+    if weights is None:
+        return design, y
+    root = np.sqrt(weights)
+    return design * root[:, None], y * root
+
+
+def _blockwise_solution(
+    features: np.ndarray,
+    y: np.ndarray,
+    weights: np.ndarray | None,
+    columns: Sequence[int] | None,
+) -> np.ndarray:
+    """Least squares of a tall design through a running QR factorisation."""
+    R: np.ndarray | None = None
+    projected: np.ndarray | None = None
+    for start in range(0, len(y), BLOCK_ROWS):
+        rows = slice(start, start + BLOCK_ROWS)
+        block_weights = None if weights is None else weights[rows]
+        design, target = _design(features[rows], y[rows], block_weights, columns)
+        if R is not None and projected is not None:
+            design = np.vstack([R, design])
+            target = np.concatenate([projected, target])
+        q, R = np.linalg.qr(design)
+        projected = q.T @ target
+    assert R is not None and projected is not None
+    return np.linalg.lstsq(R, projected, rcond=None)[0]
 
 
 def least_squares_torch(

@@ -288,7 +288,9 @@ def run_search(
                 if outcome.n_diverged <= len(plan):
                     queue.insert(0, _replacement(entry))
             else:
-                candidate = _keep(outcome, best, entry, body, history, context)
+                candidate = _keep(
+                    outcome, best, entry, body, history, context, X_scaled
+                )
             if callback is not None:
                 callback(_event(outcome, entry, candidate, diverged, len(queue)))
     except KeyboardInterrupt:
@@ -398,9 +400,14 @@ def _keep(
     body: StackedModel,
     history: list[float],
     context: _Context,
+    reference: torch.Tensor,
 ) -> Candidate | None:
-    """Extract a trained body's candidate, record it, and remember the best body."""
-    records = body.snap(torch.as_tensor(context.split.X_train / context.scale))
+    """Extract a trained body's candidate, record it, and remember the best body.
+
+    The body is snapped on ``reference``, the scaled rows it trained on: a
+    copy of every training row would double the memory of a large table.
+    """
+    records = body.snap(reference.cpu())
     candidate = _extract(records, entry, context, seed=entry.seed)
     _add(outcome, candidate, body, history)
     if candidate is None:

@@ -155,3 +155,28 @@ def test_zero_weight_rows_do_not_count():
     assert relative_error(prediction, y, weights) == relative_error(
         prediction[:2], y[:2]
     )
+
+
+def test_blockwise_least_squares_equals_the_direct_fit(monkeypatch):
+    import nalu_sr.linalg as linalg
+
+    rng = np.random.default_rng(5)
+    features = rng.normal(size=(1000, 4))
+    y = features @ [1.5, -2.0, 0.0, 3.0] + 0.7 + rng.normal(0, 0.1, 1000)
+    weights = rng.uniform(0.1, 2.0, 1000)
+    direct = least_squares(features[:, [0, 1, 3]], y, weights)
+    monkeypatch.setattr(linalg, "BLOCK_ROWS", 128)
+    blockwise = least_squares(features, y, weights, columns=[0, 1, 3])
+    np.testing.assert_allclose(blockwise[0], direct[0], rtol=1e-12)
+    assert blockwise[1] == pytest.approx(direct[1], rel=1e-12)
+
+
+def test_blockwise_least_squares_of_collinear_columns_fits_as_well(monkeypatch):
+    import nalu_sr.linalg as linalg
+
+    x = np.linspace(1, 2, 500)
+    features = np.column_stack([x, 2 * x])  # rank 1: many solutions
+    y = 3 * x + 1
+    monkeypatch.setattr(linalg, "BLOCK_ROWS", 64)
+    coefficients, intercept = least_squares(features, y)
+    np.testing.assert_allclose(features @ coefficients + intercept, y, atol=1e-10)

@@ -89,13 +89,25 @@ def expression_complexity(expression: sympy.Expr) -> int:
     return sum(1 for _ in sympy.preorder_traversal(expression))
 
 
+#: Rows evaluated at once by :func:`hidden_features`: the units' intermediate
+#: arrays (logarithms of every input, say) then take a bounded amount of
+#: memory however many rows the data have.
+BLOCK_ROWS = 65_536
+
+
 def hidden_features(records: Sequence[SnappedUnit], X: np.ndarray) -> np.ndarray:
-    """Evaluate snapped units one after another on ``X``."""
-    values = np.asarray(X, dtype=np.float64)
+    """Evaluate snapped units one after another on ``X``, a block of rows at a time."""
+    X = np.asarray(X, dtype=np.float64)
+    if not records:
+        return X
+    blocks = []
     with np.errstate(all="ignore"):
-        for record in records:
-            values = record.evaluate(values)
-    return values
+        for start in range(0, max(len(X), 1), BLOCK_ROWS):
+            values = X[start : start + BLOCK_ROWS]
+            for record in records:
+                values = record.evaluate(values)
+            blocks.append(values)
+    return blocks[0] if len(blocks) == 1 else np.concatenate(blocks)
 
 
 @dataclass
@@ -131,7 +143,7 @@ def _least_squares(
     weights: np.ndarray | None = None,
 ) -> Head:
     """Fit coefficients of ``columns`` and an intercept by least squares."""
-    coefficients, intercept = least_squares(H[:, columns], y, weights)
+    coefficients, intercept = least_squares(H, y, weights, columns)
     return Head(columns, [float(c) for c in coefficients], intercept)
 
 

@@ -4,6 +4,7 @@ from fractions import Fraction
 
 import numpy as np
 import sympy
+import torch
 
 from nalu_sr.extraction.candidate import Split, extract_candidate
 from nalu_sr.units import LinearCombination, LinearOutput, SnappedUnit
@@ -111,3 +112,16 @@ def test_an_approximation_keeps_decimal_constants():
     split = Split(H, exact_y, H, exact_y)
     told = _simplify_constants(head, H, split, tol=1e-10, symbolic=False)
     assert told.coefficients == [3.14159265]
+
+
+def test_hidden_features_in_blocks_equal_one_pass(monkeypatch):
+    import nalu_sr.extraction.candidate as candidate
+    from nalu_sr.units import RealNPU
+
+    torch.manual_seed(0)
+    unit = RealNPU(3, 2).double()
+    X = np.random.default_rng(0).uniform(1, 5, (1000, 3))
+    records = [unit.snap(torch.as_tensor(X))]
+    whole = candidate.hidden_features(records, X)
+    monkeypatch.setattr(candidate, "BLOCK_ROWS", 96)
+    np.testing.assert_array_equal(candidate.hidden_features(records, X), whole)
