@@ -54,6 +54,10 @@ SUITES: dict[str, Suite] = {
         "benchmarks.fuzz_model_files",
         "fuzz model files: random and mutated files loaded and predicted",
     ),
+    "scaling": Suite(
+        "benchmarks.scaling",
+        "fit time and peak memory against rows and features",
+    ),
     "max-time": Suite(
         "benchmarks.max_time",
         "wall time of fit against max_time on every problem of a suite",
