@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
+from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
 #: Fewest inputs for which the wide analysis runs: narrower data keep the
 #: initialisations tuned for small laws.
@@ -39,10 +40,15 @@ MIN_FEATURES = 8
 MAX_GROUPS = 8
 #: Degree of the polynomial in the group sums that tests a partition.
 POLYNOMIAL_DEGREE = 2
-#: A split is kept only if it divides the polynomial's residual by this much.
-SPLIT_GAIN = 4.0
-#: A single input moves to another group if that divides the residual by this.
-MOVE_GAIN = 1.1
+#: A split is kept only if it removes at least this share of the polynomial's
+#: residual (a split by chance removes about ``n_groups / n_rows`` of it).
+SPLIT_MIN_DROP = 0.2
+#: A single input moves to another group if that removes this share.
+MOVE_MIN_DROP = 0.1
+#: Inputs whose residual profile is largest are tried in each refinement sweep.
+N_SUSPECTS = 12
+#: Most relevant groups: more is not a law of a few sums.
+MAX_RELEVANT_GROUPS = 4
 #: Relative residual at which a partition explains the target exactly.
 EXACT_LOSS = 1e-12
 #: Coefficients closer than this many standard errors belong to one group.
@@ -124,10 +130,12 @@ def sum_power_starts(X: FloatArray, y: FloatArray) -> list[SumPower]:
     >>> [np.flatnonzero(s).tolist() for s in best.sums], best.exponents
     ([[0, 1, 2, 3], [4, 5, 6, 7]], (1.0, 1.0))
     """
-    groups = find_sum_groups(X, y)
-    if groups is None:
-        return []
-    return rank_sum_powers(X, y, groups)
+    if X.shape[1] < MIN_FEATURES:
+        return []  # checked first: small laws pay nothing, not even the limits
+    # Hundreds of small least-squares fits: BLAS threads only add overhead.
+    with threadpool_limits(limits=1, user_api="blas"):
+        groups = find_sum_groups(X, y)
+        return [] if groups is None else rank_sum_powers(X, y, groups)
 
 
 def find_sum_groups(X: FloatArray, y: FloatArray) -> SumGroups | None:
@@ -154,7 +162,9 @@ def find_sum_groups(X: FloatArray, y: FloatArray) -> SumGroups | None:
         return None  # every relevant coefficient is distinct: no sums to find
     labels, loss = _split_until_smooth(X, y, labels)
     relevant = _relevant_groups(X, y, labels, loss)
-    if not any(np.count_nonzero(labels == g) > 1 for g in relevant):
+    if len(relevant) > MAX_RELEVANT_GROUPS or not any(
+        np.count_nonzero(labels == g) > 1 for g in relevant
+    ):
         return None
     return SumGroups(labels, relevant, loss)
 
@@ -307,7 +317,7 @@ def _split_until_smooth(
             trial_loss = _partition_loss(X, y, trial)
             if trial_loss < best_loss:
                 best_loss, best = trial_loss, trial
-        if best_loss * SPLIT_GAIN > loss:
+        if best_loss > (1.0 - SPLIT_MIN_DROP) * loss:
             break
         labels = _refine(X, y, best, best_loss)
         residual, loss = _polynomial_residual(_group_sums(X, labels), y)
@@ -365,14 +375,19 @@ def _two_means(values: FloatArray) -> BoolArray:
 
 
 def _refine(X: FloatArray, y: FloatArray, labels: IntArray, loss: float) -> IntArray:
-    """Move single inputs to the group that most lowers the residual, in sweeps."""
+    """Move single inputs to the group that most lowers the residual, in sweeps.
+
+    Each sweep tries only the :data:`N_SUSPECTS` inputs with the largest
+    residual profile (see :func:`_suspects`), every other group for each.
+    """
     labels = labels.copy()
     n_groups = int(labels.max()) + 1
     for _ in range(_REFINE_SWEEPS):
         if loss <= EXACT_LOSS:
             break
+        residual, _ = _polynomial_residual(_group_sums(X, labels), y)
         moved = False
-        for i in range(len(labels)):
+        for i in _suspects(X, residual, labels):
             own = labels[i]
             if np.count_nonzero(labels == own) == 1:
                 continue
@@ -381,12 +396,30 @@ def _refine(X: FloatArray, y: FloatArray, labels: IntArray, loss: float) -> IntA
                     continue
                 labels[i] = group
                 trial_loss = _partition_loss(X, y, labels)
-                if trial_loss * MOVE_GAIN < loss:
+                if trial_loss < (1.0 - MOVE_MIN_DROP) * loss:
                     loss, own, moved = trial_loss, group, True
                 labels[i] = own
         if not moved:
             break
     return labels
+
+
+def _suspects(X: FloatArray, residual: FloatArray, labels: IntArray) -> IntArray:
+    """Return the inputs whose residual profile stands out most, largest first.
+
+    The profile of input ``i`` holds the t-statistics of ``mean(e x_i w)``
+    for the multipliers ``w`` = 1 and each group sum: an input in the wrong
+    group leaves its share of ``y``, a product of ``x_i`` with sums, in ``e``.
+    """
+    centred = X - X.mean(axis=0)
+    sums = _group_sums(X, labels)
+    multipliers = np.column_stack([np.ones(len(residual)), sums - sums.mean(axis=0)])
+    weighted = residual[:, None] * multipliers
+    statistic = (centred.T @ weighted) / np.sqrt(
+        np.maximum((centred**2).T @ (weighted**2), np.finfo(float).tiny)
+    )
+    score = np.sum(statistic**2, axis=1)
+    return np.argsort(-score, kind="stable")[:N_SUSPECTS]
 
 
 def _relevant_groups(
@@ -397,6 +430,6 @@ def _relevant_groups(
     relevant = []
     for group in range(sums.shape[1]):
         _, without = _polynomial_residual(np.delete(sums, group, axis=1), y)
-        if without > max(SPLIT_GAIN * loss, EXACT_LOSS):
+        if without > max(loss / (1.0 - SPLIT_MIN_DROP), EXACT_LOSS):
             relevant.append(group)
     return tuple(relevant)
