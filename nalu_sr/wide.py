@@ -155,10 +155,11 @@ def find_sum_groups(X: FloatArray, y: FloatArray) -> SumGroups | None:
         constant or not finite, or no relevant group has two inputs or more.
     """
     n, p = X.shape
-    if p < MIN_FEATURES or n <= 2 * p or not _finite(X, y) or np.ptp(y) == 0:
+    if p < MIN_FEATURES or n <= p + 10 or not _finite(X, y) or np.ptp(y) == 0:
         return None
-    labels = _first_order_groups(X, y)
-    if not _has_relevant_sum(labels, _linear_coefficients(X, y)[0]):
+    coefficients, errors = _linear_coefficients(X, y)
+    labels = _first_order_groups(coefficients, errors)
+    if not _has_relevant_sum(labels, coefficients):
         return None  # every relevant coefficient is distinct: no sums to find
     labels, loss = _split_until_smooth(X, y, labels)
     relevant = _relevant_groups(X, y, labels, loss)
@@ -242,9 +243,8 @@ def _linear_coefficients(X: FloatArray, y: FloatArray) -> tuple[FloatArray, Floa
     return solution, np.maximum(error, floor)
 
 
-def _first_order_groups(X: FloatArray, y: FloatArray) -> IntArray:
+def _first_order_groups(coefficients: FloatArray, errors: FloatArray) -> IntArray:
     """Group inputs whose linear coefficients differ by less than a few errors."""
-    coefficients, errors = _linear_coefficients(X, y)
     order = np.argsort(coefficients, kind="stable")
     labels = np.empty(len(coefficients), dtype=np.intp)
     group = 0
