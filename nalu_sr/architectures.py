@@ -366,8 +366,10 @@ def _set_sum_power(first: NAU, second: ArithmeticUnit, start: SumPower) -> None:
     """
     weights = torch.zeros_like(first.weight)
     exponents = torch.zeros(second.in_features, dtype=weights.dtype)
-    for k, (mask, exponent) in enumerate(zip(start.sums, start.exponents, strict=True)):
-        weights[k] = torch.as_tensor(mask).to(weights)
+    for k, (vector, exponent) in enumerate(
+        zip(start.sums, start.exponents, strict=True)
+    ):
+        weights[k] = torch.as_tensor(vector).to(weights)
         exponents[k] = exponent
     with torch.no_grad():
         first.weight.copy_(weights)

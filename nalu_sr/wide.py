@@ -15,8 +15,10 @@ off the data directly:
    (the residual's Hessian and its first-order profile, both computed in one
    pass), then single inputs move between groups when that lowers the
    polynomial's residual.
-3. Every product of powers of one or two unions of relevant groups is scored
-   by its least-squares fit of ``y``, best first.
+3. Every product of powers of one or two unions of relevant groups (signed,
+   such as ``a - b``, when there are at most three groups) is scored by its
+   least-squares fit of ``y``, best first; among exact fits the shortest sums
+   come first.
 
 The ranked products seed the sum-power and sum-product bodies (see
 :func:`nalu_sr.architectures.data_driven_init_`) with exact 0/1 sums, so a
@@ -49,6 +51,8 @@ MOVE_MIN_DROP = 0.1
 N_SUSPECTS = 12
 #: Most relevant groups: more is not a law of a few sums.
 MAX_RELEVANT_GROUPS = 4
+#: Sums of up to this many relevant groups are also tried with signs (``a - b``).
+MAX_SIGNED_GROUPS = 3
 #: Relative residual at which a partition explains the target exactly.
 EXACT_LOSS = 1e-12
 #: Coefficients closer than this many standard errors belong to one group.
@@ -80,26 +84,22 @@ class SumGroups:
     relevant: tuple[int, ...]
     loss: float
 
-    def mask(self, groups: tuple[int, ...]) -> BoolArray:
-        """Return which inputs belong to the union of ``groups``."""
-        return np.isin(self.labels, groups)
-
 
 @dataclass(frozen=True)
 class SumPower:
-    """A product of powers of sums of inputs: ``prod_k (sum_{i in S_k} x_i)**e_k``.
+    """A product of powers of sums of inputs: ``prod_k (sum_i w_ki x_i)**e_k``.
 
     Attributes
     ----------
     sums : tuple of numpy.ndarray
-        One boolean mask over the inputs per sum.
+        One weight vector over the inputs per sum, each weight -1, 0 or 1.
     exponents : tuple of float
         One exponent per sum.
     loss : float
         Relative residual of the least-squares fit ``y ~ c0 + c1 * term``.
     """
 
-    sums: tuple[BoolArray, ...]
+    sums: tuple[FloatArray, ...]
     exponents: tuple[float, ...]
     loss: float
 
@@ -189,34 +189,56 @@ def rank_sum_powers(
     Returns
     -------
     list of SumPower
-        Every candidate, best fit first (ties keep enumeration order).
+        Every candidate, best fit first; fits within :data:`EXACT_LOSS` are
+        ties, broken by the fewest summed inputs and minus signs.
     """
-    unions = _unions(groups.relevant)
-    masks = [groups.mask(union) for union in unions]
-    sums = X @ np.stack(masks, axis=1).astype(X.dtype)
+    vectors = _sum_vectors(groups)
+    sums = X @ np.stack(vectors, axis=1)
     scored: list[SumPower] = []
     for size in range(1, max_sums + 1):
-        for chosen in itertools.combinations(range(len(unions)), size):
+        for chosen in itertools.combinations(range(len(vectors)), size):
             for powers in itertools.product(EXPONENTS, repeat=size):
                 with np.errstate(all="ignore"):
                     term = np.prod(sums[:, chosen] ** np.array(powers), axis=1)
                 loss = _single_term_loss(term, y)
-                sum_masks = tuple(masks[k] for k in chosen)
-                scored.append(SumPower(sum_masks, tuple(powers), loss))
-    return sorted(scored, key=lambda candidate: candidate.loss)
+                chosen_sums = tuple(vectors[k] for k in chosen)
+                scored.append(SumPower(chosen_sums, tuple(powers), loss))
+    return sorted(scored, key=_rank_key)
+
+
+def _rank_key(candidate: SumPower) -> tuple[float, int]:
+    """Sort by loss; among exact fits, fewest summed inputs and minus signs.
+
+    ``a / b`` and ``1 + (a - b) / b`` fit equally well: the first is kept.
+    """
+    size = sum(
+        int(np.count_nonzero(w) + np.count_nonzero(w < 0)) for w in candidate.sums
+    )
+    return max(candidate.loss, EXACT_LOSS), size
 
 
 def _finite(X: FloatArray, y: FloatArray) -> bool:
     return bool(np.all(np.isfinite(X)) and np.all(np.isfinite(y)))
 
 
-def _unions(groups: tuple[int, ...]) -> list[tuple[int, ...]]:
-    """Every non-empty union of the given groups, smallest first."""
-    return [
-        chosen
-        for size in range(1, len(groups) + 1)
-        for chosen in itertools.combinations(groups, size)
-    ]
+def _sum_vectors(groups: SumGroups) -> list[FloatArray]:
+    """Weights of every union of relevant groups, smallest first.
+
+    With at most :data:`MAX_SIGNED_GROUPS` relevant groups, every sign pattern
+    is included too, the first group of a union always positive (a sum and
+    its negative give the same fit up to the sign of the coefficient).
+    """
+    relevant = groups.relevant
+    signs = (1.0, -1.0) if len(relevant) <= MAX_SIGNED_GROUPS else (1.0,)
+    vectors = []
+    for size in range(1, len(relevant) + 1):
+        for chosen in itertools.combinations(relevant, size):
+            for tail in itertools.product(signs, repeat=size - 1):
+                weights = np.zeros(len(groups.labels))
+                for group, sign in zip(chosen, (1.0, *tail), strict=True):
+                    weights[groups.labels == group] = sign
+                vectors.append(weights)
+    return vectors
 
 
 def _single_term_loss(term: FloatArray, y: FloatArray) -> float:

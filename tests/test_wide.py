@@ -33,9 +33,11 @@ def _data(law, n_rows=400, seed=0):
 
 
 def _as_pairs(start):
+    for weights in start.sums:
+        assert set(np.unique(weights)) <= {-1.0, 0.0, 1.0}
     return {
-        (tuple(np.flatnonzero(mask)), exponent)
-        for mask, exponent in zip(start.sums, start.exponents, strict=True)
+        (tuple(np.flatnonzero(weights)), exponent)
+        for weights, exponent in zip(start.sums, start.exponents, strict=True)
     }
 
 
@@ -46,6 +48,19 @@ def test_the_best_start_is_the_law(law):
     _, truth = LAWS[law]
     assert _as_pairs(best) == {(tuple(s), e) for s, e in truth}
     assert best.loss < 1e-12
+
+
+def test_a_difference_of_sums_is_a_signed_sum():
+    X, _ = _data("mul")
+    c = X[:, 30:36].sum(axis=1)
+    y = (X[:, A].sum(axis=1) - X[:, B].sum(axis=1)) * c
+    best = sum_power_starts(X, y)[0]
+    difference, other = sorted(best.sums, key=lambda w: -np.count_nonzero(w < 0))
+    # a - b: the shared inputs cancel, the rest keep their signs (up to one sign)
+    assert set(np.flatnonzero(difference)) == {5, 6, 7, 8, 9, 15, 16, 17, 18, 19}
+    assert abs(difference[5:10].sum() - difference[15:20].sum()) == 10
+    assert set(np.flatnonzero(other)) == set(range(30, 36))
+    assert best.exponents == (1.0, 1.0)
 
 
 def test_groups_are_the_classes_of_inputs_and_the_unused_ones_are_irrelevant():
