@@ -189,8 +189,9 @@ def rank_sum_powers(
     Returns
     -------
     list of SumPower
-        Every candidate, best fit first; fits within :data:`EXACT_LOSS` are
-        ties, broken by the fewest summed inputs and minus signs.
+        Every candidate, best fit first; equal fits (both within
+        :data:`EXACT_LOSS`, or equal to six significant digits) are ties,
+        broken by the fewest summed inputs and minus signs.
     """
     vectors = _sum_vectors(groups)
     sums = X @ np.stack(vectors, axis=1)
@@ -207,14 +208,16 @@ def rank_sum_powers(
 
 
 def _rank_key(candidate: SumPower) -> tuple[float, int]:
-    """Sort by loss; among exact fits, fewest summed inputs and minus signs.
+    """Sort by loss; among equal fits, fewest summed inputs and minus signs.
 
-    ``a / b`` and ``1 + (a - b) / b`` fit equally well: the first is kept.
+    ``a / b`` and ``1 + (a - b) / b`` fit equally well, exactly or under noise
+    (up to rounding): the first is kept. Losses are equal when both are below
+    :data:`EXACT_LOSS` or when they agree to six significant digits.
     """
     size = sum(
         int(np.count_nonzero(w) + np.count_nonzero(w < 0)) for w in candidate.sums
     )
-    return max(candidate.loss, EXACT_LOSS), size
+    return float(f"{max(candidate.loss, EXACT_LOSS):.6g}"), size
 
 
 def _finite(X: FloatArray, y: FloatArray) -> bool:

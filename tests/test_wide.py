@@ -7,6 +7,7 @@ from nalu_sr import NALURegressor
 from nalu_sr.architectures import ARCHITECTURES, BuildContext, data_driven_init_
 from nalu_sr.units import NAU, NMU, RealNPU
 from nalu_sr.wide import (
+    EXACT_LOSS,
     MIN_FEATURES,
     find_sum_groups,
     rank_sum_powers,
@@ -80,8 +81,20 @@ def test_groups_are_the_classes_of_inputs_and_the_unused_ones_are_irrelevant():
 def test_starts_are_sorted_by_loss():
     X, y = _data("div")
     groups = find_sum_groups(X, y)
-    losses = [start.loss for start in rank_sum_powers(X, y, groups)]
-    assert losses == sorted(losses)
+    keys = [
+        float(f"{max(start.loss, EXACT_LOSS):.6g}")
+        for start in rank_sum_powers(X, y, groups)
+    ]
+    assert keys == sorted(keys)
+
+
+def test_equal_fits_prefer_the_shorter_sums_also_under_noise():
+    # a / b = 1 + (a - b) / b: both fit, a / b has fewer inputs and no minus
+    X, y = _data("div")
+    noise = 1e-3 * np.std(y) * np.random.default_rng(1).standard_normal(len(y))
+    for target in (y, y + noise):
+        best = sum_power_starts(X, target)[0]
+        assert _as_pairs(best) == {(tuple(A), 1.0), (tuple(B), -1.0)}
 
 
 def test_narrow_data_are_left_to_the_small_law_initialisation():
