@@ -19,7 +19,16 @@ import torch
 from nalu_sr.linalg import least_squares_torch
 from nalu_sr.model import StackedModel
 from nalu_sr.primitives import ARITHMETIC_PRIMITIVES, PrimitiveSet
-from nalu_sr.units import NALU, NAU, NMU, PrimitiveAttention, RealNPU, functional
+from nalu_sr.units import (
+    NALU,
+    NAU,
+    NMU,
+    ArithmeticUnit,
+    PrimitiveAttention,
+    RealNPU,
+    functional,
+)
+from nalu_sr.wide import SumPower, sum_power_starts
 
 _MAX_FEATURES_FOR_PAIRS = 12
 
@@ -185,11 +194,15 @@ def data_driven_init_(
     of ``log|y|`` on ``log|x|`` (exact for a single monomial); the one new unit
     starts on input ``r`` alone. Without ``previous`` at a larger width, units
     start on single inputs.
-    ``"sum-power"`` and ``"sum-product"`` families, restart ``r``: the first
-    hidden sum starts on input ``r`` alone and the second on all other inputs,
-    the pattern of ``x0 / (x1 + x2)`` or ``(x0 + x1) * x2``; the power unit of
-    ``"sum-power"`` starts on the exponents that best fit ``y`` from those sums.
-    Other families keep their random initialisation.
+    ``"sum-power"`` and ``"sum-product"`` families, restart ``r``: on wide
+    data whose target is a function of a few sums of many inputs (see
+    :mod:`nalu_sr.wide`), the hidden sums and the exponents start on the
+    ``r``-th best product of powers of such sums (for ``"sum-product"``, of
+    those it can express). Otherwise the first hidden sum starts on input
+    ``r`` alone and the second on all other inputs, the pattern of
+    ``x0 / (x1 + x2)`` or ``(x0 + x1) * x2``, and the power unit of
+    ``"sum-power"`` starts on the exponents that best fit ``y`` from those
+    sums. Other families keep their random initialisation.
 
     Parameters
     ----------
@@ -211,6 +224,8 @@ def data_driven_init_(
     if architecture == "power":
         _init_power(body, X, y, restart, previous, weights)
     elif architecture in ("sum-power", "sum-product"):
+        if _init_wide_sums(body, X, y, restart):
+            return
         _init_sums(body, X.shape[1], restart)
         if architecture == "sum-power":
             _init_power_of_sums(body, X, y, weights)
@@ -336,3 +351,55 @@ def _log_log_exponents(
     )
     finite = torch.where(torch.isfinite(solution), solution, torch.zeros_like(solution))
     return finite.clamp(-3.0, 3.0)
+
+
+def _init_wide_sums(
+    body: StackedModel, X: torch.Tensor, y: torch.Tensor, restart: int
+) -> bool:
+    """Start a sum body on the ``restart``-th best product of sums of many inputs.
+
+    Returns whether it did: ``False`` when the data are not wide (see
+    :func:`nalu_sr.wide.sum_power_starts`) or the body cannot express any
+    ranked product (more sums than hidden units, or a power an NMU lacks).
+    """
+    first, second = body.arithmetic_units()
+    assert isinstance(first, NAU)
+    starts = [
+        start
+        for start in sum_power_starts(
+            X.detach().cpu().double().numpy(), y.detach().cpu().double().numpy()
+        )
+        if len(start.sums) <= first.out_features
+        and (isinstance(second, RealNPU) or _products_only(start))
+    ]
+    if not starts:
+        return False
+    _set_sum_power(first, second, starts[restart % len(starts)])
+    return True
+
+
+def _set_sum_power(first: NAU, second: ArithmeticUnit, start: SumPower) -> None:
+    """Set the sums on the NAU's first rows and their powers on the second unit.
+
+    Unused hidden sums are zero and left out of the product (gate 0 or NMU
+    weight 0).
+    """
+    weights = torch.zeros_like(first.weight)
+    exponents = torch.zeros(second.in_features, dtype=weights.dtype)
+    for k, (vector, exponent) in enumerate(
+        zip(start.sums, start.exponents, strict=True)
+    ):
+        weights[k] = torch.as_tensor(vector).to(weights)
+        exponents[k] = exponent
+    with torch.no_grad():
+        first.weight.copy_(weights)
+        if isinstance(second, RealNPU):
+            second.real_weight.copy_(exponents.unsqueeze(0))
+            second.gate.copy_((exponents != 0).to(second.gate))
+        elif isinstance(second, NMU):
+            second.weight.copy_(exponents.unsqueeze(0))
+
+
+def _products_only(start: SumPower) -> bool:
+    """Whether an NMU expresses the product: every exponent is 1."""
+    return all(exponent == 1.0 for exponent in start.exponents)
