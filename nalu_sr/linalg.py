@@ -238,7 +238,8 @@ def _blockwise_solution(
         q, R = np.linalg.qr(design)
         projected = q.T @ target
     assert R is not None and projected is not None
-    return np.linalg.lstsq(R, projected, rcond=None)[0]
+    solution: np.ndarray = np.linalg.lstsq(R, projected, rcond=None)[0]
+    return solution
 
 
 def least_squares_torch(

@@ -35,6 +35,8 @@ import numpy as np
 from numpy.typing import NDArray
 from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
+from nalu_sr.linalg import least_squares
+
 #: Fewest inputs for which the wide analysis runs: narrower data keep the
 #: initialisations tuned for small laws.
 MIN_FEATURES = 8
@@ -259,10 +261,9 @@ def _single_term_loss(term: FloatArray, y: FloatArray) -> float:
 def _linear_coefficients(X: FloatArray, y: FloatArray) -> tuple[FloatArray, FloatArray]:
     """Least-squares coefficients of ``y`` on ``X`` and their standard errors."""
     n = len(y)
-    centred = X - X.mean(axis=0)
-    solution = np.linalg.lstsq(centred, y - y.mean(), rcond=None)[0]
-    residual = y - y.mean() - centred @ solution
-    spread = np.maximum(centred.std(axis=0), np.finfo(float).tiny)
+    solution, intercept = least_squares(X, y)
+    residual = y - X @ solution - intercept
+    spread = np.maximum(X.std(axis=0), np.finfo(float).tiny)
     error = math.sqrt(float(residual @ residual) / n) / (spread * math.sqrt(n))
     floor = 1e-9 * float(np.max(np.abs(solution), initial=0.0))
     return solution, np.maximum(error, floor)
@@ -319,9 +320,9 @@ def _polynomial_design(Z: FloatArray, degree: int = POLYNOMIAL_DEGREE) -> FloatA
 
 def _polynomial_residual(Z: FloatArray, y: FloatArray) -> tuple[FloatArray, float]:
     """Residual of the polynomial fit of ``y`` on sums ``Z``, and its relative size."""
-    design = _polynomial_design(Z)
-    solution = np.linalg.lstsq(design, y, rcond=None)[0]
-    residual = y - design @ solution
+    features = _polynomial_design(Z)[:, 1:]  # least_squares adds the intercept
+    coefficients, intercept = least_squares(features, y)
+    residual = y - features @ coefficients - intercept
     return residual, float(residual @ residual) / float(np.sum((y - y.mean()) ** 2))
 
 
