@@ -11,7 +11,8 @@ clock means something else, as a wall-clock time.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+import warnings
+from collections.abc import Callable, Generator, Sequence
 from concurrent.futures import BrokenExecutor, CancelledError
 from types import TracebackType
 from typing import Any
@@ -74,7 +75,7 @@ class Workers:
 
     def map(
         self, function: Callable[..., Any], calls: Sequence[tuple[Any, ...]]
-    ) -> Iterator[Any]:
+    ) -> Generator[Any, None, None]:
         """Yield ``function(*args)`` for each ``args`` of ``calls``, in order.
 
         Raises
@@ -83,8 +84,18 @@ class Workers:
             When a worker dies or the cluster goes away; the message names the
             cause in one line.
         """
+        outputs = self._parallel(joblib.delayed(function)(*args) for args in calls)
         try:
-            yield from self._parallel(joblib.delayed(function)(*args) for args in calls)
+            # Not ``yield from``: it would close ``outputs`` before the handler.
+            for output in outputs:  # noqa: UP028
+                yield output
+        except GeneratorExit:
+            # The caller stopped early (Ctrl-C in a callback): joblib cancels
+            # the jobs still running and would warn about them.
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", "[0-9]+ tasks", UserWarning)
+                outputs.close()
+            raise
         except LOST_WORKER_ERRORS as error:
             cause = str(error).strip().splitlines()[0] if str(error).strip() else ""
             raise WorkersLostError(

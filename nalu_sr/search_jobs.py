@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -249,15 +250,20 @@ class _PlanRun:
         calls = [
             (self.plan[i], self.data, self._previous(i), deadline, i > 0) for i in wave
         ]
-        for i, result in zip(wave, workers.map(run_entry, calls), strict=True):
-            self.results[i] = result
-            self.done.add(i)
-            candidate = None if result is None else result.candidate
-            if result is not None and result.body is not None and candidate is not None:
-                self.bodies[i] = (candidate.validation_loss, result.body)
-                if _stops(candidate, self.data.context.config):
-                    self.limit = min(self.limit, i + 1)
-            self.commit()
+        with closing(workers.map(run_entry, calls)) as results:
+            for i, result in zip(wave, results, strict=True):
+                self._record(i, result)
+                self.commit()
+
+    def _record(self, i: int, result: EntryResult | None) -> None:
+        """Store a finished job's result; an exact one ends the plan after it."""
+        self.results[i] = result
+        self.done.add(i)
+        if result is None or result.body is None or result.candidate is None:
+            return
+        self.bodies[i] = (result.candidate.validation_loss, result.body)
+        if _stops(result.candidate, self.data.context.config):
+            self.limit = min(self.limit, i + 1)
 
     def _previous(self, index: int) -> StackedModel | None:
         """Best body among the entry's parents (the first one on ties)."""
