@@ -76,7 +76,10 @@ class Workers:
     def map(
         self, function: Callable[..., Any], calls: Sequence[tuple[Any, ...]]
     ) -> Generator[Any, None, None]:
-        """Yield ``function(*args)`` for each ``args`` of ``calls``, in order.
+        """Start ``function(*args)`` for each ``args`` of ``calls``; yield in order.
+
+        The first jobs start at once, before the first result is asked for,
+        so that this process can do other work meanwhile.
 
         Raises
         ------
@@ -84,25 +87,37 @@ class Workers:
             When a worker dies or the cluster goes away; the message names the
             cause in one line.
         """
-        outputs = self._parallel(joblib.delayed(function)(*args) for args in calls)
         try:
-            # Not ``yield from``: it would close ``outputs`` before the handler.
-            for output in outputs:  # noqa: UP028
-                yield output
-        except GeneratorExit:
-            # The caller stopped early (Ctrl-C in a callback): joblib cancels
-            # the jobs still running and would warn about them.
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", "[0-9]+ tasks", UserWarning)
-                outputs.close()
-            raise
+            outputs = self._parallel(joblib.delayed(function)(*args) for args in calls)
         except LOST_WORKER_ERRORS as error:
-            cause = str(error).strip().splitlines()[0] if str(error).strip() else ""
-            raise WorkersLostError(
-                f"lost the search's workers ({type(error).__name__}"
-                + (f": {cause}" if cause else "")
-                + ")"
-            ) from error
+            raise _lost(error) from error
+        return _results(outputs)
+
+
+def _results(outputs: Generator[Any, None, None]) -> Generator[Any, None, None]:
+    """Yield joblib's outputs, turning a lost worker into a WorkersLostError."""
+    try:
+        # Not ``yield from``: it would close ``outputs`` before the handler.
+        for output in outputs:  # noqa: UP028
+            yield output
+    except GeneratorExit:
+        # The caller stopped early (Ctrl-C in a callback): joblib cancels the
+        # jobs still running and would warn about them.
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "[0-9]+ tasks", UserWarning)
+            outputs.close()
+        raise
+    except LOST_WORKER_ERRORS as error:
+        raise _lost(error) from error
+
+
+def _lost(error: BaseException) -> WorkersLostError:
+    """One line naming what was lost, from joblib's, loky's or dask's error."""
+    lines = str(error).strip().splitlines()
+    cause = f": {lines[0]}" if lines else ""
+    return WorkersLostError(
+        f"lost the search's workers ({type(error).__name__}{cause})"
+    )
 
 
 def wall_deadline(deadline: float | None) -> float | None:

@@ -228,17 +228,25 @@ class _PlanRun:
             if wave:
                 self._run_wave(workers, wave)
             elif self.rounds and self.next >= self.barrier:
-                round_ = self.rounds.pop(0)
-                _function_round(self.outcome, context, round_, context.deadline)
-                self.barrier = len(self.plan)  # wider rounds wait for every run
+                self._function_round()
             else:
                 return
 
+    def _function_round(self) -> None:
+        """Run the next round of the function search here; the next one waits."""
+        context = self.data.context
+        _function_round(self.outcome, context, self.rounds.pop(0), context.deadline)
+        self.barrier = len(self.plan)  # wider rounds wait for every run
+
     def _wave(self, size: int) -> list[int]:
-        """Entries ready to start: at most ``size`` of them under early stopping."""
+        """Entries ready to start: at most ``size`` of them under early stopping.
+
+        Entries past the function search's place start too (the workers train
+        them while this process searches); they are kept only after it.
+        """
         ready = [
             i
-            for i in range(self.next, min(self.limit, self.barrier))
+            for i in range(self.next, self.limit)
             if i not in self.dispatched
             and all(j in self.done for j in _parents(self.plan, i))
         ]
@@ -274,10 +282,23 @@ class _PlanRun:
         return None if best is None else best[1]
 
     def commit(self, every_done: bool = False) -> None:
-        """Keep finished results in plan order; with ``every_done``, skip gaps."""
-        while self.next < self.limit and (
-            self.next in self.results or (every_done and self.results)
-        ):
+        """Keep finished results in plan order; with ``every_done``, skip gaps.
+
+        The first function round runs when its place in the sequence comes,
+        unless the search is to stop there.
+        """
+        config = self.data.context.config
+        while self.next < self.limit:
+            if self.next == self.barrier and self.rounds and not every_done:
+                if _should_stop(self.outcome, config, self.started):
+                    return
+                self._function_round()
+                if _should_stop(self.outcome, config, self.started):
+                    self.limit = self.next  # as if no later run had started
+                    return
+                continue
+            if self.next not in self.results and not (every_done and self.results):
+                return
             result = self.results.pop(self.next, None)
             self.next += 1
             if result is not None:
