@@ -87,6 +87,8 @@ class Workers:
             When a worker dies or the cluster goes away; the message names the
             cause in one line.
         """
+        if not calls:
+            return _results(_no_outputs())
         try:
             outputs = self._parallel(joblib.delayed(function)(*args) for args in calls)
         except LOST_WORKER_ERRORS as error:
@@ -109,6 +111,10 @@ def _results(outputs: Generator[Any, None, None]) -> Generator[Any, None, None]:
         raise
     except LOST_WORKER_ERRORS as error:
         raise _lost(error) from error
+
+
+def _no_outputs() -> Generator[Any, None, None]:
+    yield from ()
 
 
 def _lost(error: BaseException) -> WorkersLostError:

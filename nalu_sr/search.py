@@ -2,8 +2,10 @@
 
 Data flows one way: the split data goes into training (one body per plan
 entry), each trained and snapped body goes into extraction, and extraction
-returns a :class:`~nalu_sr.extraction.candidate.Candidate`. Selection among
-candidates happens afterwards, in :mod:`nalu_sr.selection`.
+returns a :class:`~nalu_sr.extraction.candidate.Candidate`. This module
+holds the settings, the plan and one run; :mod:`nalu_sr.search_jobs` runs
+the plan (on joblib workers with ``n_jobs``). Selection among candidates
+happens afterwards, in :mod:`nalu_sr.selection`.
 """
 
 from __future__ import annotations
@@ -156,7 +158,7 @@ class SearchOutcome:
     n_trained: int = 0
     n_diverged: int = 0
     """Runs whose loss became non-finite; each is replaced by a run with a new seed
-    (at most as many replacements as planned runs)."""
+    (at most ``search_jobs.MAX_REPLACEMENTS`` per planned run)."""
     stopped_early: bool = False
     timed_out: bool = False
     interrupted: bool = False

@@ -9,10 +9,12 @@ plan order, so the candidates do not depend on ``n_jobs`` or the backend.
 
 from __future__ import annotations
 
+import itertools
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import sympy
@@ -221,47 +223,62 @@ class _PlanRun:
         self.limit = len(self.plan)  # entries from here on are never kept
 
     def run(self, workers: Workers) -> None:
-        """Run waves and function rounds until the plan ends or the search stops."""
-        context = self.data.context
-        while not _should_stop(self.outcome, context.config, self.started):
-            wave = self._wave(workers.size)
-            if wave:
-                self._run_wave(workers, wave)
-            elif self.rounds and self.next >= self.barrier:
-                self._function_round()
-            else:
-                return
+        """Run waves and function rounds until the plan ends or the search stops.
 
-    def _function_round(self) -> None:
-        """Run the next round of the function search here; the next one waits."""
+        A function round that is due runs here while the next wave trains on
+        the workers; with one worker, jobs run only once their results are
+        asked for, that is after the round.
+        """
+        config = self.data.context.config
+        while not _should_stop(self.outcome, config, self.started):
+            wave = self._wave(workers.size)
+            if not wave and not self._round_due():
+                return
+            with closing(self._start(workers, wave)) as results:
+                if self._round_due() and not self._function_round():
+                    if workers.size == 1:
+                        return  # the wave has not run: skip it
+                for i, result in zip(wave, results, strict=True):
+                    self._record(i, result)
+                    self.commit()
+
+    def _round_due(self) -> bool:
+        """Whether every run before the next function round has been kept."""
+        return bool(self.rounds) and self.next >= self.barrier
+
+    def _function_round(self) -> bool:
+        """Run the next function round here; return whether the search goes on."""
         context = self.data.context
         _function_round(self.outcome, context, self.rounds.pop(0), context.deadline)
         self.barrier = len(self.plan)  # wider rounds wait for every run
+        if _should_stop(self.outcome, context.config, self.started):
+            self.limit = self.next  # as if no later run had started
+            return False
+        return True
 
     def _wave(self, size: int) -> list[int]:
-        """Entries ready to start: at most ``size`` of them under early stopping.
+        """Up to ``size`` entries ready to start, in plan order.
 
-        Entries past the function search's place start too (the workers train
-        them while this process searches); they are kept only after it.
+        An entry is ready once its parents have finished. Entries past the
+        function search's place start too (the workers train them while this
+        process searches); they are kept only after it.
         """
-        ready = [
+        ready = (
             i
             for i in range(self.next, self.limit)
             if i not in self.dispatched
             and all(j in self.done for j in _parents(self.plan, i))
-        ]
-        return ready[:size] if self.data.context.config.early_stopping else ready
+        )
+        return list(itertools.islice(ready, size))
 
-    def _run_wave(self, workers: Workers, wave: list[int]) -> None:
+    def _start(self, workers: Workers, wave: list[int]) -> Generator[Any, None, None]:
+        """Start the wave's jobs; return their results, in wave order."""
         self.dispatched.update(wave)
         deadline = wall_deadline(self.data.context.deadline)
         calls = [
             (self.plan[i], self.data, self._previous(i), deadline, i > 0) for i in wave
         ]
-        with closing(workers.map(run_entry, calls)) as results:
-            for i, result in zip(wave, results, strict=True):
-                self._record(i, result)
-                self.commit()
+        return workers.map(run_entry, calls)
 
     def _record(self, i: int, result: EntryResult | None) -> None:
         """Store a finished job's result; an exact one ends the plan after it."""
@@ -282,21 +299,10 @@ class _PlanRun:
         return None if best is None else best[1]
 
     def commit(self, every_done: bool = False) -> None:
-        """Keep finished results in plan order; with ``every_done``, skip gaps.
-
-        The first function round runs when its place in the sequence comes,
-        unless the search is to stop there.
-        """
-        config = self.data.context.config
+        """Keep finished results in plan order; with ``every_done``, skip gaps."""
         while self.next < self.limit:
             if self.next == self.barrier and self.rounds and not every_done:
-                if _should_stop(self.outcome, config, self.started):
-                    return
-                self._function_round()
-                if _should_stop(self.outcome, config, self.started):
-                    self.limit = self.next  # as if no later run had started
-                    return
-                continue
+                return  # the function round comes first (see run)
             if self.next not in self.results and not (every_done and self.results):
                 return
             result = self.results.pop(self.next, None)
