@@ -9,7 +9,6 @@ plan order, so the candidates do not depend on ``n_jobs`` or the backend.
 
 from __future__ import annotations
 
-import itertools
 import time
 from collections.abc import Callable, Generator, Sequence
 from contextlib import closing
@@ -221,6 +220,8 @@ class _PlanRun:
         self.done: set[int] = set()
         self.next = 0  # first entry not yet kept (or skipped)
         self.limit = len(self.plan)  # entries from here on are never kept
+        self.parents = [_parents(self.plan, i) for i in range(len(self.plan))]
+        self.heights = _heights(self.parents)
 
     def run(self, workers: Workers) -> None:
         """Run waves and function rounds until the plan ends or the search stops.
@@ -257,19 +258,24 @@ class _PlanRun:
         return True
 
     def _wave(self, size: int) -> list[int]:
-        """Up to ``size`` entries ready to start, in plan order.
+        """Up to ``size`` entries ready to start.
 
         An entry is ready once its parents have finished. Entries past the
         function search's place start too (the workers train them while this
-        process searches); they are kept only after it.
+        process searches); they are kept only after it. Ready entries start in
+        plan order, so that an exact one is kept as early as possible, except
+        without early stopping on several workers, where the entries that
+        head the longest chains of wider bodies start first.
         """
-        ready = (
+        ready = [
             i
             for i in range(self.next, self.limit)
-            if i not in self.dispatched
-            and all(j in self.done for j in _parents(self.plan, i))
-        )
-        return list(itertools.islice(ready, size))
+            if i not in self.dispatched and all(j in self.done for j in self.parents[i])
+        ]
+        if size > 1 and not self.data.context.config.early_stopping:
+            # Nothing stops the search early: start the longest chains first.
+            ready.sort(key=lambda i: -self.heights[i])
+        return ready[:size]
 
     def _start(self, workers: Workers, wave: list[int]) -> Generator[Any, None, None]:
         """Start the wave's jobs; return their results, in wave order."""
@@ -293,7 +299,7 @@ class _PlanRun:
     def _previous(self, index: int) -> StackedModel | None:
         """Best body among the entry's parents (the first one on ties)."""
         best: tuple[float, StackedModel] | None = None
-        for j in _parents(self.plan, index):
+        for j in self.parents[index]:
             if j in self.bodies and (best is None or self.bodies[j][0] < best[0]):
                 best = self.bodies[j]
         return None if best is None else best[1]
@@ -324,6 +330,15 @@ class _PlanRun:
                 n_queued = len(self.plan) - self.next + (not last)
                 candidate = None if diverged else result.candidate
                 self.callback(_event(outcome, entry, candidate, diverged, n_queued))
+
+
+def _heights(parents: Sequence[Sequence[int]]) -> list[int]:
+    """Length of the longest chain of entries that each entry starts."""
+    heights = [1] * len(parents)
+    for i in reversed(range(len(parents))):
+        for j in parents[i]:
+            heights[j] = max(heights[j], heights[i] + 1)
+    return heights
 
 
 def _parents(plan: Sequence[PlanEntry], index: int) -> list[int]:

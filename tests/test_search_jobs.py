@@ -162,11 +162,7 @@ def test_parents_are_the_earlier_power_entries_one_width_smaller():
         PlanEntry("sum-power", 2, 1, 0),
         PlanEntry("power", 2, 1, 0),
     ]
-    assert [search_jobs._parents(plan, i) for i in range(len(plan))] == [
-        [],
-        [],
-        [0],
-        [],
-        [],
-        [0, 3],
-    ]
+    parents = [search_jobs._parents(plan, i) for i in range(len(plan))]
+    assert parents == [[], [], [0], [], [], [0, 3]]
+    # Without early stopping, several workers start the longest chains first.
+    assert search_jobs._heights(parents) == [2, 1, 1, 2, 1, 1]
