@@ -166,3 +166,13 @@ def test_parents_are_the_earlier_power_entries_one_width_smaller():
     assert parents == [[], [], [0], [], [], [0, 3]]
     # Without early stopping, several workers start the longest chains first.
     assert search_jobs._heights(parents) == [2, 1, 1, 2, 1, 1]
+
+
+def test_verbose_lines_are_the_same_with_workers(capsys):
+    law, _, params = SEARCHES["ratio"]
+    _fit(law, 1, verbose=2, **params)
+    one = capsys.readouterr().out.splitlines()
+    _fit(law, 2, verbose=2, **params)
+    two = capsys.readouterr().out.splitlines()
+    assert len(one) == 3
+    assert one == two
