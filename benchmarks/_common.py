@@ -177,12 +177,12 @@ def parallel_map(
 ) -> Iterator[Any]:
     """Apply ``function`` to every task, in ``jobs`` processes, yielding as they end.
 
-    With ``jobs == 1`` everything runs in this process, in order (easy to debug
-    and to profile). Results arrive in completion order otherwise. ``jobs ==
-    -1`` means every core, or every worker of the dask cluster inside
+    With ``jobs`` 0 or 1 everything runs in this process, in order (easy to
+    debug and to profile). Results arrive in completion order otherwise.
+    ``jobs == -1`` means every core, or every worker of the dask cluster inside
     :func:`dask_scheduler`.
     """
-    if jobs == 1:
+    if 0 <= jobs <= 1:
         for task in tasks:
             yield function(task)
         return
