@@ -56,6 +56,18 @@ SUITES: dict[str, Suite] = {
         "benchmarks.recovery",
         "exact recovery of the arithmetic formulas by default NALURegressor fits",
     ),
+    "fuzz": Suite(
+        "benchmarks.fuzz_model_files",
+        "fuzz model files: random and mutated files loaded and predicted",
+    ),
+    "scaling": Suite(
+        "benchmarks.scaling",
+        "fit time and peak memory against rows and features",
+    ),
+    "max-time": Suite(
+        "benchmarks.max_time",
+        "wall time of fit against max_time on every problem of a suite",
+    ),
 }
 
 

@@ -5,7 +5,12 @@ it loads, evaluated with ``predict`` on a few rows. The script prints the
 number of cases, the outcomes by exception type and the slowest case, the
 figures quoted in docs/reliability.md::
 
-    python -m benchmarks.fuzz_model_files --cases 3000 --seed 0
+    python -m benchmarks run fuzz --cases 3000 --seed 0
+
+A formula that loads but cannot be evaluated at all ends ``predict`` with a
+one-line ``ValueError`` (``cannot evaluate the formula ...``); that outcome
+is counted apart from unexpected exceptions, and the command fails (exit
+status 1) on any unexpected exception or any case over a second.
 """
 
 from __future__ import annotations
@@ -103,7 +108,29 @@ def random_case(rng: random.Random) -> tuple[str, str]:
     return key, json.dumps(document)
 
 
-def run(cases: int, seed: int) -> None:
+DESCRIPTION = "fuzz model files: random and mutated files loaded and predicted"
+#: Outcomes that are the documented behaviour; anything else fails the run.
+EXPECTED = ("load: ModelFileError", "loaded, predicted", "loaded, predict: ValueError")
+#: No case may take longer than this.
+MAX_SECONDS = 1.0
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of the fuzz run."""
+    parser.add_argument("--cases", type=int, help="cases to try (3000; quick 300)")
+    parser.add_argument("--seed", type=int, default=0)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the fuzz cases; 0 when every outcome is expected and fast."""
+    cases = args.cases or (300 if getattr(args, "quick", False) else 3000)
+    outcomes, slowest = fuzz(cases, args.seed)
+    unexpected = sum(n for outcome, n in outcomes.items() if outcome not in EXPECTED)
+    return 0 if unexpected == 0 and slowest <= MAX_SECONDS else 1
+
+
+def fuzz(cases: int, seed: int) -> tuple[collections.Counter[str], float]:
+    """Try ``cases`` files; print and return the outcomes and the slowest time."""
     rng = random.Random(seed)
     outcomes: collections.Counter[str] = collections.Counter()
     slowest = (0.0, "", "")
@@ -123,6 +150,7 @@ def run(cases: int, seed: int) -> None:
     for outcome, count in outcomes.most_common():
         print(f"  {count:6d}  {outcome}")
     print(f"slowest case: {slowest[0]:.3f} s, mutated {slowest[1]!r}: {slowest[2]}")
+    return outcomes, slowest[0]
 
 
 def _attempt(path: Path, X: np.ndarray) -> str:
@@ -140,13 +168,12 @@ def _attempt(path: Path, X: np.ndarray) -> str:
     return "loaded, predicted"
 
 
-def main() -> None:
+def main() -> int:
+    """Run from the script's own command line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", type=int, default=3000)
-    parser.add_argument("--seed", type=int, default=0)
-    arguments = parser.parse_args()
-    run(arguments.cases, arguments.seed)
+    add_arguments(parser)
+    return run(parser.parse_args())
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -5,8 +5,8 @@
 a ground-truth suite, and on the reproduction of issue 11 (``y = a*b`` of two
 overlapping 25-input sums out of 100 inputs)::
 
-    python -m benchmarks.max_time --suite arithmetic --max-time 5
-    python -m benchmarks.max_time --issue --max-time 20
+    python -m benchmarks run max-time --suite arithmetic --max-time 5
+    python -m benchmarks run max-time --issue --max-time 20
 
 It prints one markdown row per problem and, last, the largest overrun.
 """
@@ -56,15 +56,27 @@ def _datasets(args: argparse.Namespace) -> Iterator[tuple[str, np.ndarray, np.nd
         yield problem.name, X, y
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the measurement; return the exit status."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+DESCRIPTION = "wall time of fit against max_time on every problem of a suite"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of the max_time measurement."""
     parser.add_argument("--suite", choices=SUITES, default="arithmetic")
     parser.add_argument("--issue", action="store_true", help="the issue's case only")
     parser.add_argument("--max-time", type=float, default=5.0)
     parser.add_argument("--rows", type=int, default=1000)
     parser.add_argument("--every", type=int, default=1, help="every n-th problem")
-    args = parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the measurement from its own command line; return the exit status."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Fit every dataset with the budget; print the table and the largest overrun."""
     rows, overruns = [], []
     for name, X, y in _datasets(args):
         wall, formula = timed_fit(X, y, args.max_time)

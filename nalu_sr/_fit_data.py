@@ -11,10 +11,12 @@ import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import sympy
 import torch
+from sklearn.utils.validation import _check_sample_weight
 
 from nalu_sr.extraction.candidate import Candidate, Split
 
@@ -167,6 +169,7 @@ def split_rows(
     y: np.ndarray,
     validation_fraction: float,
     random_state: np.random.RandomState,
+    weights: np.ndarray | None = None,
 ) -> Split:
     """Shuffle and hold out validation rows (or validate on all rows if few).
 
@@ -181,6 +184,8 @@ def split_rows(
     random_state : numpy.random.RandomState
         Draws the permutation (nothing is drawn when no row is held out, see
         :func:`held_out_rows`).
+    weights : ndarray of shape (n_samples,) or None, default=None
+        Positive row weights (see :func:`row_weights`); they follow their rows.
 
     Returns
     -------
@@ -189,10 +194,51 @@ def split_rows(
     """
     n_val = held_out_rows(len(y), validation_fraction)
     if n_val == 0:
-        return Split(X, y, X, y)
+        return Split(X, y, X, y, weights, weights)
     order = random_state.permutation(len(y))
     val, train = order[:n_val], order[n_val:]
-    return Split(X[train], y[train], X[val], y[val])
+    if weights is None:
+        return Split(X[train], y[train], X[val], y[val])
+    return Split(X[train], y[train], X[val], y[val], weights[train], weights[val])
+
+
+def row_weights(
+    sample_weight: Any, X: np.ndarray, y: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Check ``sample_weight`` and drop the rows whose weight is zero.
+
+    Parameters
+    ----------
+    sample_weight : array-like of shape (n_samples,), float or None
+        scikit-learn's ``sample_weight``: non-negative and finite, not all zero.
+    X : ndarray of shape (n_samples, n_features)
+        Inputs (already validated).
+    y : ndarray of shape (n_samples,)
+        Targets.
+
+    Returns
+    -------
+    X, y : ndarray
+        The rows with a positive weight.
+    weights : ndarray or None
+        Their weights divided by their mean; ``None`` when every kept weight
+        is the same, so that the fit is exactly the unweighted one.
+
+    Raises
+    ------
+    ValueError
+        For negative, non-finite or all-zero weights, or a wrong length.
+    """
+    if sample_weight is None:
+        return X, y, None
+    weights = _check_sample_weight(
+        sample_weight, X, dtype=np.float64, ensure_non_negative=True
+    )
+    kept = weights > 0
+    X, y, weights = X[kept], y[kept], weights[kept]
+    if np.all(weights == weights[0]):
+        return X, y, None
+    return X, y, weights / weights.mean()
 
 
 def held_out_rows(n_rows: int, validation_fraction: float) -> int:
@@ -265,7 +311,8 @@ def sample_rows(
 
 def input_scale(X: np.ndarray) -> float:
     """Return a positive constant of the inputs' order: their root mean square."""
-    scale = float(np.sqrt(np.mean(X**2))) if X.size else 1.0
+    # vdot sums the squares without an array of them (a copy of X).
+    scale = float(np.sqrt(np.vdot(X, X) / X.size)) if X.size else 1.0
     return scale if np.isfinite(scale) and scale > 0 else 1.0
 
 

@@ -19,7 +19,16 @@ import torch
 from nalu_sr.linalg import least_squares_torch
 from nalu_sr.model import StackedModel
 from nalu_sr.primitives import ARITHMETIC_PRIMITIVES, PrimitiveSet
-from nalu_sr.units import NALU, NAU, NMU, PrimitiveAttention, RealNPU, functional
+from nalu_sr.units import (
+    NALU,
+    NAU,
+    NMU,
+    ArithmeticUnit,
+    PrimitiveAttention,
+    RealNPU,
+    functional,
+)
+from nalu_sr.wide import SumPower, sum_power_starts
 
 _MAX_FEATURES_FOR_PAIRS = 12
 
@@ -182,6 +191,7 @@ def data_driven_init_(
     y: torch.Tensor,
     restart: int,
     previous: StackedModel | None = None,
+    weights: torch.Tensor | None = None,
 ) -> None:
     """Seed a body from the data and from smaller solutions instead of at random.
 
@@ -190,11 +200,15 @@ def data_driven_init_(
     of ``log|y|`` on ``log|x|`` (exact for a single monomial); the one new unit
     starts on input ``r`` alone. Without ``previous`` at a larger width, units
     start on single inputs.
-    ``"sum-power"`` and ``"sum-product"`` families, restart ``r``: the first
-    hidden sum starts on input ``r`` alone and the second on all other inputs,
-    the pattern of ``x0 / (x1 + x2)`` or ``(x0 + x1) * x2``; the power unit of
-    ``"sum-power"`` starts on the exponents that best fit ``y`` from those sums.
-    Other families keep their random initialisation.
+    ``"sum-power"`` and ``"sum-product"`` families, restart ``r``: on wide
+    data whose target is a function of a few sums of many inputs (see
+    :mod:`nalu_sr.wide`), the hidden sums and the exponents start on the
+    ``r``-th best product of powers of such sums (for ``"sum-product"``, of
+    those it can express). Otherwise the first hidden sum starts on input
+    ``r`` alone and the second on all other inputs, the pattern of
+    ``x0 / (x1 + x2)`` or ``(x0 + x1) * x2``, and the power unit of
+    ``"sum-power"`` starts on the exponents that best fit ``y`` from those
+    sums. Other families keep their random initialisation.
 
     Parameters
     ----------
@@ -210,13 +224,17 @@ def data_driven_init_(
         Index of the restart within its (family, width) group.
     previous : StackedModel or None, default=None
         Best snapped body of the same family one width smaller.
+    weights : torch.Tensor or None, default=None
+        Row weights (``sample_weight``) of the fits that choose the start.
     """
     if architecture == "power":
-        _init_power(body, X, y, restart, previous)
+        _init_power(body, X, y, restart, previous, weights)
     elif architecture in ("sum-power", "sum-product"):
+        if _init_wide_sums(body, X, y, restart):
+            return
         _init_sums(body, X.shape[1], restart)
         if architecture == "sum-power":
-            _init_power_of_sums(body, X, y)
+            _init_power_of_sums(body, X, y, weights)
 
 
 def _init_power(
@@ -225,6 +243,7 @@ def _init_power(
     y: torch.Tensor,
     restart: int,
     previous: StackedModel | None,
+    weights: torch.Tensor | None = None,
 ) -> None:
     unit = body.arithmetic_units()[0]
     assert isinstance(unit, RealNPU)
@@ -237,7 +256,8 @@ def _init_power(
     while len(rows) < n_units:
         # The last term takes the restart-th best candidate, earlier ones the best.
         rank = restart if len(rows) == n_units - 1 else 0
-        ranked = _ranked_terms(X, y, rows, extra=[_log_log_exponents(X, y)])
+        extra = [_log_log_exponents(X, y, weights)]
+        ranked = _ranked_terms(X, y, rows, extra, weights)
         rows.append(ranked[rank % len(ranked)])
     with torch.no_grad():
         unit.real_weight.copy_(torch.stack(rows).to(unit.real_weight))
@@ -271,33 +291,46 @@ def _ranked_terms(
     y: torch.Tensor,
     fixed: list[torch.Tensor],
     extra: list[torch.Tensor],
+    weights: torch.Tensor | None = None,
 ) -> list[torch.Tensor]:
     """Rank dictionary and ``extra`` terms by their fit of ``y`` beside ``fixed``."""
     dictionary = [*extra, *_term_dictionary(X.shape[1], X.dtype)]
     base = list(_monomials(X, torch.stack(fixed)).T) if fixed else []
     candidates = _monomials(X, torch.stack(dictionary))
     scores = [
-        _fit_error(torch.stack([*base, column], dim=1), y) for column in candidates.T
+        _fit_error(torch.stack([*base, column], dim=1), y, weights)
+        for column in candidates.T
     ]
     order = sorted(range(len(dictionary)), key=lambda k: (scores[k], k))
     return [dictionary[k] for k in order]
 
 
-def _fit_error(features: torch.Tensor, y: torch.Tensor) -> float:
+def _fit_error(
+    features: torch.Tensor, y: torch.Tensor, weights: torch.Tensor | None = None
+) -> float:
     """Mean squared error of the least-squares fit of ``y``; inf if not finite."""
     if not torch.isfinite(features).all():
         return math.inf
-    coefficients, intercept = least_squares_torch(features, y)
-    return float(torch.mean((features @ coefficients + intercept - y) ** 2))
+    coefficients, intercept = least_squares_torch(features, y, weights)
+    squares = (features @ coefficients + intercept - y) ** 2
+    if weights is None:
+        return float(torch.mean(squares))
+    return float(torch.sum(weights * squares) / torch.sum(weights))
 
 
-def _init_power_of_sums(body: StackedModel, X: torch.Tensor, y: torch.Tensor) -> None:
+def _init_power_of_sums(
+    body: StackedModel,
+    X: torch.Tensor,
+    y: torch.Tensor,
+    weights: torch.Tensor | None = None,
+) -> None:
     """Start the power unit on the exponents that best fit ``y`` from the sums."""
     first, power = body.arithmetic_units()
     assert isinstance(power, RealNPU)
     with torch.no_grad():
         sums = first(X)
-        ranked = _ranked_terms(sums, y, [], extra=[_log_log_exponents(sums, y)])
+        extra = [_log_log_exponents(sums, y, weights)]
+        ranked = _ranked_terms(sums, y, [], extra, weights)
         power.real_weight.copy_(ranked[0].unsqueeze(0))
 
 
@@ -314,11 +347,65 @@ def _init_sums(body: StackedModel, n_features: int, restart: int) -> None:
         first.weight[1] = 1.0 - single
 
 
-def _log_log_exponents(X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+def _log_log_exponents(
+    X: torch.Tensor, y: torch.Tensor, weights: torch.Tensor | None = None
+) -> torch.Tensor:
     """Fit ``log|y| ~ c + sum_i e_i log|x_i|``; return ``e`` clipped to [-3, 3]."""
     tiny = torch.finfo(X.dtype).tiny
     solution, _ = least_squares_torch(
-        torch.log(X.abs() + tiny), torch.log(y.abs() + tiny)
+        torch.log(X.abs() + tiny), torch.log(y.abs() + tiny), weights
     )
     finite = torch.where(torch.isfinite(solution), solution, torch.zeros_like(solution))
     return finite.clamp(-3.0, 3.0)
+
+
+def _init_wide_sums(
+    body: StackedModel, X: torch.Tensor, y: torch.Tensor, restart: int
+) -> bool:
+    """Start a sum body on the ``restart``-th best product of sums of many inputs.
+
+    Returns whether it did: ``False`` when the data are not wide (see
+    :func:`nalu_sr.wide.sum_power_starts`) or the body cannot express any
+    ranked product (more sums than hidden units, or a power an NMU lacks).
+    """
+    first, second = body.arithmetic_units()
+    assert isinstance(first, NAU)
+    starts = [
+        start
+        for start in sum_power_starts(
+            X.detach().cpu().double().numpy(), y.detach().cpu().double().numpy()
+        )
+        if len(start.sums) <= first.out_features
+        and (isinstance(second, RealNPU) or _products_only(start))
+    ]
+    if not starts:
+        return False
+    _set_sum_power(first, second, starts[restart % len(starts)])
+    return True
+
+
+def _set_sum_power(first: NAU, second: ArithmeticUnit, start: SumPower) -> None:
+    """Set the sums on the NAU's first rows and their powers on the second unit.
+
+    Unused hidden sums are zero and left out of the product (gate 0 or NMU
+    weight 0).
+    """
+    weights = torch.zeros_like(first.weight)
+    exponents = torch.zeros(second.in_features, dtype=weights.dtype)
+    for k, (vector, exponent) in enumerate(
+        zip(start.sums, start.exponents, strict=True)
+    ):
+        weights[k] = torch.as_tensor(vector).to(weights)
+        exponents[k] = exponent
+    with torch.no_grad():
+        first.weight.copy_(weights)
+        if isinstance(second, RealNPU):
+            second.real_weight.copy_(exponents.unsqueeze(0))
+            second.gate.copy_((exponents != 0).to(second.gate))
+        elif isinstance(second, NMU):
+            second.weight.copy_(exponents.unsqueeze(0))
+
+
+def _products_only(start: SumPower) -> bool:
+    """Whether an NMU expresses the product: every exponent is 1."""
+    return all(exponent == 1.0 for exponent in start.exponents)

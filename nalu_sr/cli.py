@@ -45,6 +45,12 @@ def _build_parser() -> argparse.ArgumentParser:
     fit = commands.add_parser("fit", help="find the formula behind a CSV file")
     fit.add_argument("data", help="CSV file with a header row of column names")
     fit.add_argument("--target", required=True, help="name of the column to explain")
+    fit.add_argument(
+        "--weight",
+        metavar="COLUMN",
+        default=None,
+        help="column of non-negative row weights (sample_weight); not a feature",
+    )
     _add_sep(fit)
     fit.add_argument("--output", default="model.json", help="model file to write")
     fit.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -180,9 +186,13 @@ def _run_fit(arguments: argparse.Namespace) -> int:
     _check_output(arguments.output, [arguments.data])
     header, values = read_csv(arguments.data, arguments.sep)
     target = _column(arguments.target, header, arguments.data)
-    features = [name for name in header if name != arguments.target]
+    weights = None
+    if arguments.weight is not None:
+        weights = values[:, _column(arguments.weight, header, arguments.data)]
+    left_out = {arguments.target, arguments.weight}
+    features = [name for name in header if name not in left_out]
     X = _frame_or_array(values[:, [header.index(f) for f in features]], features)
-    model, interrupted = _fit(_fit_params(arguments), X, values[:, target])
+    model, interrupted = _fit(_fit_params(arguments), X, values[:, target], weights)
     # Printed before saving, so that a failed save never loses the formula.
     _print_model(model)
     model.save(arguments.output)
@@ -214,7 +224,7 @@ def _fit_params(arguments: argparse.Namespace) -> dict[str, Any]:
 
 
 def _fit(
-    params: dict[str, Any], X: object, y: np.ndarray
+    params: dict[str, Any], X: object, y: np.ndarray, weights: np.ndarray | None
 ) -> tuple[NALURegressor, bool]:
     """Fit, turning the estimator's warnings into one line each on stderr.
 
@@ -224,7 +234,7 @@ def _fit(
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        model = NALURegressor(**params).fit(X, y)
+        model = NALURegressor(**params).fit(X, y, sample_weight=weights)
     interrupted = False
     for warning in caught:
         if str(warning.message).startswith("search interrupted"):

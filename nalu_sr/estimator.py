@@ -17,6 +17,7 @@ from nalu_sr._fit_data import (
     decade_scales,
     held_out_rows,
     input_scale,
+    row_weights,
     rows_needed,
     sample_rows,
     split_rows,
@@ -239,7 +240,7 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
         tags.non_deterministic = str(self.device) != "cpu"
         return tags
 
-    def fit(self, X: Any, y: Any) -> NALURegressor:
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> NALURegressor:
         """Search for the formula behind ``y = f(X)``.
 
         Parameters
@@ -248,6 +249,12 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
             Inputs; a DataFrame's column names become the formula's symbols.
         y : array-like of shape (n_samples,)
             Targets.
+        sample_weight : array-like of shape (n_samples,), float or None, default=None
+            Non-negative row weights (for example ``1 / sigma**2`` of each
+            measurement). Every loss is weighted: training, the least-squares
+            head, the inner constants of function terms, constant snapping and
+            the validation error that selects the formula (``loss_``). Rows of
+            weight zero are left out entirely; ``None`` weighs rows equally.
 
         Returns
         -------
@@ -257,11 +264,14 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
         config = self._check_params()
         X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
         y = np.asarray(y, dtype=np.float64)
+        X, y, weights = row_weights(sample_weight, X, y)
         random_state = check_random_state(self.random_state)
         # The search runs near unit scale; formulas return to the raw units.
         scales = decade_scales(X, y)
         X_search, y_search = scales.normalise(X, y)
-        split = split_rows(X_search, y_search, self.validation_fraction, random_state)
+        split = split_rows(
+            X_search, y_search, self.validation_fraction, random_state, weights
+        )
         names = getattr(self, "feature_names_in_", None)
         symbols = feature_symbols(
             list(names) if names is not None else [f"x{i}" for i in range(X.shape[1])]

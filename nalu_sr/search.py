@@ -120,7 +120,7 @@ def _optional_int(value: Any) -> int | None:
 
 @dataclass(frozen=True)
 class RunEvent:
-    """What the search reports after each training run (see :func:`run_search`).
+    """What the search reports after each training run (see ``search_jobs.run_search``).
 
     Attributes
     ----------
@@ -181,7 +181,7 @@ def plan_search(
     keyed = []
     for order, name in enumerate(config.architectures):
         if name == FUNCTIONS:
-            continue  # searched after the trained bodies, see run_search
+            continue  # searched after the trained bodies, see search_jobs.run_search
         widths = config.widths or ARCHITECTURES[name].default_widths
         for width in widths:
             for restart in range(config.n_restarts):
@@ -201,6 +201,7 @@ def _train_entry(
     y: torch.Tensor,
     previous: StackedModel | None,
     deadline: float | None = None,
+    weights: torch.Tensor | None = None,
 ) -> tuple[StackedModel, list[float], bool]:
     """Build, initialise and train one body; return it, its history, divergence."""
     generator = torch.Generator().manual_seed(entry.seed)
@@ -210,8 +211,12 @@ def _train_entry(
     body = body.to(dtype=X_scaled.dtype, device=X_scaled.device)
     if previous is not None:
         previous = previous.to(dtype=X_scaled.dtype, device=X_scaled.device)
-    data_driven_init_(body, entry.architecture, X_scaled, y, entry.restart, previous)
-    result = train_body(body, X_scaled, y, config.train, generator, deadline)
+    data_driven_init_(
+        body, entry.architecture, X_scaled, y, entry.restart, previous, weights
+    )
+    result = train_body(
+        body, X_scaled, y, config.train, generator, deadline, weights=weights
+    )
     return body.cpu(), result.history, result.diverged
 
 

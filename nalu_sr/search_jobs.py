@@ -93,7 +93,11 @@ def run_search(
     rows = slice(None) if body_rows is None else body_rows
     X_scaled = torch.as_tensor(split.X_train[rows] / scale, device=config.device)
     y = torch.as_tensor(split.y_train[rows], device=config.device)
-    run = _PlanRun(plan, outcome, _JobData(context, X_scaled, y), callback, started)
+    weights = None
+    if split.w_train is not None:
+        weights = torch.as_tensor(split.w_train[rows], device=config.device)
+    data = _JobData(context, X_scaled, y, weights)
+    run = _PlanRun(plan, outcome, data, callback, started)
     try:
         with Workers(config.n_jobs) as workers:
             run.run(workers)
@@ -113,6 +117,7 @@ class _JobData:
     context: _Context
     X_scaled: torch.Tensor
     y: torch.Tensor
+    weights: torch.Tensor | None = None
 
 
 @dataclass
@@ -177,10 +182,18 @@ def run_entry(
     for _ in range(MAX_REPLACEMENTS + 1):
         runs.append(entry)
         body, history, diverged = _train_entry(
-            entry, context.config, data.X_scaled, data.y, previous, context.deadline
+            entry,
+            context.config,
+            data.X_scaled,
+            data.y,
+            previous,
+            context.deadline,
+            data.weights,
         )
         if not diverged:
-            records = body.snap(torch.as_tensor(context.split.X_train / context.scale))
+            # Snapped on the scaled rows it trained on: a copy of every
+            # training row would double the memory of a large table.
+            records = body.snap(data.X_scaled.cpu())
             candidate = _extract(records, entry, context, seed=entry.seed)
             return EntryResult(runs, False, body, history, candidate)
         entry = _replacement(entry)

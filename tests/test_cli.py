@@ -320,3 +320,28 @@ def test_hostile_model_files_are_one_line(
     argv = [command, str(model_file)] + ([str(data)] if command == "predict" else [])
     assert main(argv) == 2
     assert message in _one_error_line(capsys)
+
+
+def test_fit_with_a_weight_column_leaves_out_rows_of_weight_zero(tmp_path, capsys):
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    X = rng.uniform(1, 5, size=(200, 2))
+    lines = ["mass,speed,weight,energy"]
+    for index, (m, v) in enumerate(X):
+        bad = index % 5 == 0  # a corrupted row, given weight zero
+        energy = 1e3 * rng.normal() if bad else m * v**2 / 2
+        lines.append(f"{m},{v},{0 if bad else 1},{energy}")
+    data = tmp_path / "data.csv"
+    data.write_text("\n".join(lines) + "\n")
+    model_path = tmp_path / "model.json"
+    arguments = ["fit", str(data), "--target", "energy", "--weight", "weight"]
+    assert main([*arguments, "--output", str(model_path)]) == 0
+    out = capsys.readouterr().out
+    assert "formula: mass*speed**2/2" in out and "(exact)" in out
+
+
+def test_a_misspelled_weight_column_is_named(force_csv, capsys):
+    arguments = ["fit", str(force_csv), "--target", "force", "--weight", "mas"]
+    assert main(arguments) == 2
+    assert "did you mean 'mass'?" in capsys.readouterr().err

@@ -349,11 +349,11 @@ def test_diverged_runs_are_replaced_with_new_seeds(monkeypatch):
     real_train = search.train_body
     seeds = []
 
-    def diverge_first(body, X, y, config, generator, deadline=None):
+    def diverge_first(body, X, y, config, generator, deadline=None, **kwargs):
         seeds.append(generator.initial_seed())
         if len(seeds) == 1:
             return TrainResult(float("inf"), [], diverged=True)
-        return real_train(body, X, y, config, generator, deadline)
+        return real_train(body, X, y, config, generator, deadline, **kwargs)
 
     monkeypatch.setattr(search, "train_body", diverge_first)
     X, y = _data(lambda X: X[:, 0] * X[:, 1])
@@ -418,11 +418,11 @@ def test_ctrl_c_keeps_the_best_formula_so_far(monkeypatch):
     real_train = search.train_body
     calls = []
 
-    def interrupt_second(body, X, y, config, generator, deadline=None):
+    def interrupt_second(body, X, y, config, generator, deadline=None, **kwargs):
         calls.append(1)
         if len(calls) == 2:
             raise KeyboardInterrupt
-        return real_train(body, X, y, config, generator, deadline)
+        return real_train(body, X, y, config, generator, deadline, **kwargs)
 
     monkeypatch.setattr(search, "train_body", interrupt_second)
     X, y = _data(lambda X: X[:, 0] * X[:, 1] + X[:, 0] * 0.5)
@@ -438,9 +438,9 @@ def test_bodies_train_on_at_most_max_samples_rows(monkeypatch):
     real_train = search.train_body
     rows_seen = []
 
-    def record_rows(body, X, y, config, generator, deadline=None):
+    def record_rows(body, X, y, config, generator, deadline=None, **kwargs):
         rows_seen.append(len(X))
-        return real_train(body, X, y, config, generator, deadline)
+        return real_train(body, X, y, config, generator, deadline, **kwargs)
 
     monkeypatch.setattr(search, "train_body", record_rows)
     X, y = _data(lambda X: X[:, 0] * X[:, 1], n=1000)
@@ -465,7 +465,7 @@ def test_time_budget_cuts_a_run_short_and_still_extracts_it(monkeypatch):
     real_train = search.train_body
     histories = []
 
-    def spent_budget(body, X, y, config, generator, deadline=None):
+    def spent_budget(body, X, y, config, generator, deadline=None, **kwargs):
         assert deadline is not None
         result = real_train(body, X, y, config, generator, deadline - 1e6)
         histories.append(len(result.history))

@@ -100,3 +100,15 @@ def test_laws_with_functions_example_finds_both_laws(
     softplus = x1 * sympy.log(1 + sympy.exp(x0 - 2))
     assert sympy.simplify(found["softplus"] - softplus) == 0
     assert "exact: True" in capsys.readouterr().out
+
+
+def test_weighted_measurements_example_finds_the_law_only_with_weights(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    example = load_example("weighted_measurements")
+    results = example.main(max_time=2.0)
+    L, g = sympy.symbols("L g", real=True)
+    truth = 2 * sympy.pi * sympy.sqrt(L) / sympy.sqrt(g)
+    assert sympy.simplify(results["weighted"] - truth) == 0
+    assert sympy.simplify(results["unweighted"] - truth) != 0
+    assert "weighted: T = 2*pi*sqrt(L)/sqrt(g)" in capsys.readouterr().out

@@ -86,9 +86,9 @@ def test_the_dask_backend_gives_the_same_candidates():
 def _diverging(n_diverging):
     calls = []
 
-    def train(entry, config, X, y, previous, deadline):
+    def train(entry, config, X, y, previous, deadline, weights=None):
         calls.append(entry.seed)
-        body, history, _ = original(entry, config, X, y, previous, deadline)
+        body, history, _ = original(entry, config, X, y, previous, deadline, weights)
         return body, history, len(calls) <= n_diverging
 
     original = search_jobs._train_entry
@@ -176,3 +176,14 @@ def test_verbose_lines_are_the_same_with_workers(capsys):
     two = capsys.readouterr().out.splitlines()
     assert len(one) == 3
     assert one == two
+
+
+def test_weighted_fits_are_the_same_with_workers():
+    law, truth, _ = SEARCHES["ratio"]
+    X, y = _data(law)
+    weights = np.random.default_rng(1).uniform(0.5, 2.0, size=len(y))
+    settings = {"max_iter": 100, "n_restarts": 2, "random_state": 0}
+    one = NALURegressor(n_jobs=1, **settings).fit(X, y, sample_weight=weights)
+    two = NALURegressor(n_jobs=2, **settings).fit(X, y, sample_weight=weights)
+    assert sympy.simplify(one.expression_ - truth) == 0
+    assert _table(one) == _table(two)

@@ -438,15 +438,19 @@ class ArithmeticRunner(Generic[ConfigT]):
     def run(self, task: ArithmeticTask[ConfigT]) -> dict[str, Any]:
         """Run one (op, model, seed) and return its CSV row.
 
-        Runs in a worker process, hence the thread limit: the benchmark machine
-        has two cores shared by every job.
+        Runs in a worker process, hence the thread limits (torch and BLAS, as in
+        the SR runner): the benchmark machine has two cores shared by every
+        job, and a BLAS call that spreads over busy cores waits for them.
         """
+        from threadpoolctl import threadpool_limits
+
         torch.set_num_threads(1)
         started = time.perf_counter()
         layout = task_layout(task.seed, task.config)
         tests = self.make_test_sets(task.op, layout, task.seed, task.config)
         fit = self.fits.get(task.model, self.train_network)
-        result = fit(task, layout, tests)
+        with threadpool_limits(limits=1):
+            result = fit(task, layout, tests)
         baseline_int, baseline_ext = self.random_baseline(
             task.model, task.op, tests, task.seed, task.config
         )

@@ -21,7 +21,7 @@ from nalu_sr.extraction.constants import simple_number
 from nalu_sr.extraction.emit import emit
 from nalu_sr.extraction.graph import build_graph, prune
 from nalu_sr.extraction.simplify import simplify_checked
-from nalu_sr.linalg import least_squares, relative_error
+from nalu_sr.linalg import least_squares, relative_error, weighted_mean
 from nalu_sr.units import LinearCombination, LinearOutput, SnappedUnit
 from nalu_sr.units.snapped import Number
 
@@ -40,12 +40,19 @@ def loss_limit(loss: float, tol: float) -> float:
 
 @dataclass(frozen=True)
 class Split:
-    """Training and validation rows in float64."""
+    """Training and validation rows in float64, with optional row weights.
+
+    ``w_train`` and ``w_val`` are the rows' ``sample_weight`` (positive);
+    ``None`` means equal weights, and every fit and loss is then the plain
+    unweighted one.
+    """
 
     X_train: np.ndarray
     y_train: np.ndarray
     X_val: np.ndarray
     y_val: np.ndarray
+    w_train: np.ndarray | None = None
+    w_val: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -82,13 +89,25 @@ def expression_complexity(expression: sympy.Expr) -> int:
     return sum(1 for _ in sympy.preorder_traversal(expression))
 
 
+#: Rows evaluated at once by :func:`hidden_features`: the units' intermediate
+#: arrays (logarithms of every input, say) then take a bounded amount of
+#: memory however many rows the data have.
+BLOCK_ROWS = 65_536
+
+
 def hidden_features(records: Sequence[SnappedUnit], X: np.ndarray) -> np.ndarray:
-    """Evaluate snapped units one after another on ``X``."""
-    values = np.asarray(X, dtype=np.float64)
+    """Evaluate snapped units one after another on ``X``, a block of rows at a time."""
+    X = np.asarray(X, dtype=np.float64)
+    if not records:
+        return X
+    blocks = []
     with np.errstate(all="ignore"):
-        for record in records:
-            values = record.evaluate(values)
-    return values
+        for start in range(0, max(len(X), 1), BLOCK_ROWS):
+            values = X[start : start + BLOCK_ROWS]
+            for record in records:
+                values = record.evaluate(values)
+            blocks.append(values)
+    return blocks[0] if len(blocks) == 1 else np.concatenate(blocks)
 
 
 @dataclass
@@ -117,9 +136,14 @@ class Head:
         return result
 
 
-def _least_squares(H: np.ndarray, y: np.ndarray, columns: list[int]) -> Head:
+def _least_squares(
+    H: np.ndarray,
+    y: np.ndarray,
+    columns: list[int],
+    weights: np.ndarray | None = None,
+) -> Head:
     """Fit coefficients of ``columns`` and an intercept by least squares."""
-    coefficients, intercept = least_squares(H[:, columns], y)
+    coefficients, intercept = least_squares(H, y, weights, columns)
     return Head(columns, [float(c) for c in coefficients], intercept)
 
 
@@ -129,6 +153,7 @@ def fit_head(
     split: Split,
     columns: list[int],
     tol: float,
+    symbolic: bool | None = None,
 ) -> Head:
     """Fit a linear head on hidden features: least squares, pruning, constants.
 
@@ -137,12 +162,16 @@ def fit_head(
     H_train, H_val : numpy.ndarray
         Hidden features of the training and validation rows.
     split : Split
-        The rows (only the targets are read).
+        The rows (only the targets and weights are read).
     columns : list of int
         Columns of ``H`` the head may use.
     tol : float
         Relative validation loss that pruning and constant simplification
         may always reach.
+    symbolic : bool or None, default=None
+        Whether constants may become simple exact numbers; ``None`` decides
+        by :func:`symbolic_fit` of the unsimplified head (``False`` keeps
+        decimals, dropping only negligible terms).
 
     Returns
     -------
@@ -150,9 +179,9 @@ def fit_head(
         Columns kept, their coefficients and the intercept (exact numbers
         where the validation rows allow).
     """
-    head = _least_squares(H_train, split.y_train, columns)
+    head = _least_squares(H_train, split.y_train, columns, split.w_train)
     head = _prune_terms(head, H_train, split, H_val, tol)
-    return _simplify_constants(head, H_val, split.y_val, tol)
+    return _simplify_constants(head, H_val, split, tol, symbolic)
 
 
 def _distinct_columns(expressions: Sequence[sympy.Expr], H: np.ndarray) -> list[int]:
@@ -173,23 +202,26 @@ def _prune_terms(
     head: Head, H_train: np.ndarray, split: Split, H_val: np.ndarray, tol: float
 ) -> Head:
     """Drop terms (smallest contribution first) while validation loss allows."""
-    loss = relative_error(head.predict(H_val), split.y_val)
+    loss = relative_error(head.predict(H_val), split.y_val, split.w_val)
     contributions = [
         abs(float(c)) * float(np.std(H_train[:, j]))
         for j, c in zip(head.columns, head.coefficients, strict=True)
     ]
     for _, column in sorted(zip(contributions, head.columns, strict=True)):
-        trial = _least_squares(
-            H_train, split.y_train, [c for c in head.columns if c != column]
-        )
-        trial_loss = relative_error(trial.predict(H_val), split.y_val)
+        kept = [c for c in head.columns if c != column]
+        trial = _least_squares(H_train, split.y_train, kept, split.w_train)
+        trial_loss = relative_error(trial.predict(H_val), split.y_val, split.w_val)
         if trial_loss <= loss_limit(loss, tol):
             head, loss = trial, trial_loss
     return head
 
 
 def _simplify_constants(
-    head: Head, H_val: np.ndarray, y_val: np.ndarray, tol: float
+    head: Head,
+    H_val: np.ndarray,
+    split: Split,
+    tol: float,
+    symbolic: bool | None = None,
 ) -> Head:
     """Replace constants by simple exact numbers where validation allows.
 
@@ -202,22 +234,37 @@ def _simplify_constants(
     floats with loosely matched multiples of pi is less readable than either,
     and a true law under noise has every constant matched.
     """
-    loss = relative_error(head.predict(H_val), y_val)
+    y_val, weights = split.y_val, split.w_val
+    loss = relative_error(head.predict(H_val), y_val, weights)
+    rows = _Rows(H_val, y_val, weights)
     limit = loss_limit(loss, tol)
-    if not symbolic_fit(head.predict(H_val), y_val):
-        zero, _ = _replace_constants(head, H_val, y_val, limit, _zero_only)
+    if symbolic is None:
+        symbolic = symbolic_fit(head.predict(H_val), y_val, weights)
+    if not symbolic:
+        zero, _ = _replace_constants(head, rows, limit, _zero_only)
         return zero  # an approximation: its constants stay decimals
-    head, _ = _replace_constants(head, H_val, y_val, limit, _exact_replacements)
+    head, _ = _replace_constants(head, rows, limit, _exact_replacements)
     if loss > LOOSE_MATCH_MAX_LOSS:
         return head
-    loose, complete = _replace_constants(head, H_val, y_val, limit, _loose_replacements)
+    loose, complete = _replace_constants(head, rows, limit, loose_replacements)
     return loose if complete else head
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """The rows a head is judged on: features, targets and weights."""
+
+    H: np.ndarray
+    y: np.ndarray
+    weights: np.ndarray | None
+
+    def loss(self, head: Head) -> float:
+        return relative_error(head.predict(self.H), self.y, self.weights)
 
 
 def _replace_constants(
     head: Head,
-    H_val: np.ndarray,
-    y_val: np.ndarray,
+    rows: _Rows,
     limit: float,
     replacements: Callable[[float], list[sympy.Expr]],
 ) -> tuple[Head, bool]:
@@ -236,7 +283,7 @@ def _replace_constants(
                 trial.intercept = exact
             else:
                 trial.coefficients[slot] = exact
-            if relative_error(trial.predict(H_val), y_val) <= limit:
+            if rows.loss(trial) <= limit:
                 head = trial
                 break
         else:
@@ -263,16 +310,18 @@ _BASES: tuple[sympy.Expr, ...] = (
 )
 
 
-def symbolic_fit(prediction: np.ndarray, y: np.ndarray) -> bool:
+def symbolic_fit(
+    prediction: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None
+) -> bool:
     """Whether a fit is close enough for its constants to become exact numbers.
 
     Its mean squared error must be at most :data:`SYMBOLIC_MAX_ERROR` of the
     target's mean square (exact data, or a true law under noise of a few
     percent); otherwise a matched ``pi`` or ``e`` would dress up an
-    approximation.
+    approximation. Both means are weighted by ``weights`` when given.
     """
-    scale = float(np.mean(y**2))
-    error = float(np.mean((prediction - y) ** 2))
+    scale = weighted_mean(y**2, weights)
+    error = weighted_mean((prediction - y) ** 2, weights)
     return bool(np.isfinite(error)) and error <= SYMBOLIC_MAX_ERROR * scale
 
 
@@ -287,7 +336,15 @@ def _exact_replacements(value: float) -> list[sympy.Expr]:
     return [sympy.Integer(0)] if exact is None else [sympy.Integer(0), exact]
 
 
-def _loose_replacements(value: float) -> list[sympy.Expr]:
+#: Bases of loose matches inside a function's argument: rationals and
+#: multiples of pi (``sin(2*pi*x)``); an ``e`` or ``pi**2`` there is the
+#: signature of a fitted approximation, not of a law.
+ARGUMENT_BASES: tuple[sympy.Expr, ...] = (sympy.Integer(1), sympy.pi, 1 / sympy.pi)
+
+
+def loose_replacements(
+    value: float, bases: tuple[sympy.Expr, ...] = _BASES
+) -> list[sympy.Expr]:
     """Numbers ``p/q * base`` with ``|p|, q <= 12`` within 1%, simplest first.
 
     Ordered by simplicity rather than by distance: under noise a looser match
@@ -296,7 +353,7 @@ def _loose_replacements(value: float) -> list[sympy.Expr]:
     if not math.isfinite(value) or value == 0:
         return []
     found: list[sympy.Expr] = []
-    for base in _BASES:
+    for base in bases:
         ratio = Fraction(value / float(base)).limit_denominator(_SMALL)
         close = abs(float(ratio) * float(base) - value) <= LOOSE_RTOL * abs(value)
         if ratio != 0 and abs(ratio.numerator) <= _SMALL and close:
@@ -427,8 +484,8 @@ def extract_candidate(
     return Candidate(
         expression=expression,
         complexity=expression_complexity(expression),
-        train_loss=relative_error(head.predict(H_train), split.y_train),
-        validation_loss=relative_error(head.predict(H_val), split.y_val),
+        train_loss=relative_error(head.predict(H_train), split.y_train, split.w_train),
+        validation_loss=relative_error(head.predict(H_val), split.y_val, split.w_val),
         architecture=architecture,
         width=width,
         seed=seed,

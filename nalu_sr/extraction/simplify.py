@@ -24,8 +24,8 @@ import numpy as np
 import sympy
 from sympy.functions.elementary.hyperbolic import HyperbolicFunction
 from sympy.functions.elementary.trigonometric import TrigonometricFunction
-from sympy.printing.numpy import NumPyPrinter
 
+from nalu_sr.export.numpy import lambdify_printer
 from nalu_sr.extraction.budget import past, polynomial_steps_fit
 
 #: Relative tolerance of the equivalence check.
@@ -222,14 +222,6 @@ def _same_values(
     return bool(np.allclose(actual, expected, rtol=RTOL, atol=atol, equal_nan=True))
 
 
-class _NumPyPrinter(NumPyPrinter):
-    """NumPy printer that also prints ``zoo`` (a division by a symbolic zero)."""
-
-    def _print_ComplexInfinity(self, expr: sympy.Expr) -> str:
-        """Print ``zoo`` as ``nan``: its value, like ``0/0``'s, is undefined."""
-        return str(self._print(sympy.nan))
-
-
 def evaluate_sympy(
     expr: sympy.Expr, symbols: Sequence[sympy.Symbol], points: np.ndarray
 ) -> np.ndarray:
@@ -251,7 +243,9 @@ def evaluate_sympy(
         expression's domain are ``nan`` or ``inf``, without warnings; ``zoo``
         becomes ``nan``.
     """
-    function = sympy.lambdify(list(symbols), expr, printer=_NumPyPrinter)
+    function = sympy.lambdify(
+        list(symbols), expr, modules="numpy", printer=lambdify_printer()
+    )
     with np.errstate(all="ignore"):
         values = function(*np.asarray(points, dtype=np.float64).T)
     return np.broadcast_to(np.asarray(values), (len(points),))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
@@ -113,25 +114,29 @@ class Ranker:
         fixed: np.ndarray,
         n_best: int,
         exclude: frozenset[str] = frozenset(),
+        weights: np.ndarray | None = None,
     ) -> list[Term]:
         """Return the ``n_best`` terms that best fit ``y`` beside ``fixed``.
 
         See :func:`rank_terms`.
         """
-        base, factors = self._base, self._factors
+        scaled = _WeightedRows.of(y, fixed, weights)
+        base, factors = self._base, scaled.scale(self._factors)
         screen = slice(SCREEN_ROWS)
-        scores = _score_table(base[screen], factors[screen], y[screen], fixed[screen])
+        scores = _score_table(
+            base[screen], factors[screen], scaled.at(screen).residual_basis()
+        )
         shortlist = _lowest(scores, SHORTLIST * n_best)
         if not shortlist:
             return []
         columns = np.stack([_column(j, k, base, factors) for k, j in shortlist], axis=1)
-        final = _scores(columns, *_residual_basis(y, fixed))
+        final = _scores(columns, *scaled.residual_basis())
         entries = []
         for (k, j), score in zip(shortlist, final, strict=True):
             if math.isfinite(score):
                 term = _term_at(j - 1, k, self._base_terms, self.dictionary)
                 entries.append((_rounded(score), term_complexity(term), k, j, term))
-        entries += self._plain_entries(y, fixed)
+        entries += self._plain_entries(y, fixed, scaled)
         entries.sort(key=lambda e: e[:4])
         chosen: list[Term] = []
         for *_, term in entries:
@@ -142,7 +147,9 @@ class Ranker:
                 exclude = exclude | {term.describe()}
         return chosen
 
-    def _plain_entries(self, y: np.ndarray, fixed: np.ndarray) -> list[tuple]:
+    def _plain_entries(
+        self, y: np.ndarray, fixed: np.ndarray, scaled: _WeightedRows
+    ) -> list[tuple]:
         """Scored plain monomials: the extra ones, and the residual's own.
 
         The residual's own monomial is the log-log least-squares fit of what
@@ -158,7 +165,7 @@ class Ranker:
         columns = np.column_stack(
             [self._plain_columns, term_columns(terms[len(self._plain) :], self._X)]
         )
-        scores = _scores(columns, *_residual_basis(y, fixed))
+        scores = _scores(scaled.scale(columns), *scaled.residual_basis())
         return [
             (_rounded(score), term_complexity(term), -1, index, term)
             for index, (term, score) in enumerate(zip(terms, scores, strict=True))
@@ -206,6 +213,7 @@ def rank_terms(
     fixed: np.ndarray,
     n_best: int,
     exclude: frozenset[str] = frozenset(),
+    weights: np.ndarray | None = None,
 ) -> list[Term]:
     """Return the ``n_best`` dictionary terms that best fit ``y`` beside ``fixed``.
 
@@ -226,6 +234,8 @@ def rank_terms(
         How many terms to return.
     exclude : frozenset of str
         :meth:`Term.describe` keys not to return (the terms already chosen).
+    weights : numpy.ndarray or None, default=None
+        Row weights: terms are scored by the weighted least-squares residual.
 
     Returns
     -------
@@ -233,7 +243,7 @@ def rank_terms(
         Best first; plain monomials and function terms compete, and of two
         fits that agree to three digits the simpler term comes first.
     """
-    return Ranker(dictionary, X).rank(y, fixed, n_best, exclude)
+    return Ranker(dictionary, X).rank(y, fixed, n_best, exclude, weights)
 
 
 #: Rows every dictionary term is scored on, and shortlisted terms per term asked.
@@ -246,17 +256,53 @@ def _column(j: int, k: int, base: np.ndarray, factors: np.ndarray) -> np.ndarray
     return factors[:, k] if j == 0 else factors[:, k] * base[:, j - 1]
 
 
-def _residual_basis(
-    y: np.ndarray, fixed: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, float]:
-    basis = _orthonormal_basis(fixed)
-    residual = y - basis @ (basis.T @ y)
-    total = float(np.sum((y - y.mean()) ** 2)) or 1.0
-    return basis, residual, total
+@dataclass(frozen=True)
+class _WeightedRows:
+    """Target and fixed columns with every row scaled by its root weight.
+
+    Weighted least squares on the original rows is ordinary least squares on
+    rows scaled by the square roots of their weights, with the intercept
+    column replaced by those roots; ``root`` is ``None`` for equal weights.
+    """
+
+    y: np.ndarray
+    fixed: np.ndarray
+    root: np.ndarray | None
+
+    @classmethod
+    def of(
+        cls, y: np.ndarray, fixed: np.ndarray, weights: np.ndarray | None
+    ) -> _WeightedRows:
+        if weights is None:
+            return cls(y, fixed, None)
+        root = np.sqrt(weights)
+        return cls(y * root, fixed * root[:, None], root)
+
+    def scale(self, columns: np.ndarray) -> np.ndarray:
+        """Scale the rows of other columns like the target's."""
+        return columns if self.root is None else columns * self.root[:, None]
+
+    def at(self, rows: slice) -> _WeightedRows:
+        root = None if self.root is None else self.root[rows]
+        return _WeightedRows(self.y[rows], self.fixed[rows], root)
+
+    def residual_basis(self) -> tuple[np.ndarray, np.ndarray, float]:
+        """Basis of the intercept and fixed columns, the residual, the total."""
+        y = self.y
+        intercept = np.ones(len(y)) if self.root is None else self.root
+        basis = _orthonormal_basis(self.fixed, intercept)
+        residual = y - basis @ (basis.T @ y)
+        if self.root is None:
+            centred = y - y.mean()
+        else:
+            centred = y - intercept * (intercept @ y) / (intercept @ intercept)
+        return basis, residual, float(np.sum(centred**2)) or 1.0
 
 
 def _score_table(
-    base: np.ndarray, factors: np.ndarray, y: np.ndarray, fixed: np.ndarray
+    base: np.ndarray,
+    factors: np.ndarray,
+    residual_basis: tuple[np.ndarray, np.ndarray, float],
 ) -> np.ndarray:
     """Scores of shape ``(n_factors, 1 + n_base)``: factor alone, then times base.
 
@@ -265,8 +311,8 @@ def _score_table(
     the factors (times the residual ``r``, themselves squared, or times a
     basis vector of ``Q``) with the base columns, for all factors at once.
     """
-    basis, residual, total = _residual_basis(y, fixed)
-    columns = np.column_stack([np.ones(len(y)), base])
+    basis, residual, total = residual_basis
+    columns = np.column_stack([np.ones(len(residual)), base])
     with np.errstate(all="ignore"):
         dots = (factors * residual[:, None]).T @ columns
         norms = (factors**2).T @ (columns**2)
@@ -322,9 +368,9 @@ def _term_at(j: int, k: int, base_terms: list[Term], dictionary: Dictionary) -> 
     return Term(factor, base.primitive, base.argument, base.scale, base.offset)
 
 
-def _orthonormal_basis(fixed: np.ndarray) -> np.ndarray:
+def _orthonormal_basis(fixed: np.ndarray, intercept: np.ndarray) -> np.ndarray:
     """Orthonormal columns spanning the intercept and the finite fixed columns."""
-    design = np.column_stack([np.ones(fixed.shape[0]), fixed])
+    design = np.column_stack([intercept, fixed])
     q, r = np.linalg.qr(design)
     keep = np.abs(np.diag(r)) > 1e-10 * max(1.0, float(np.abs(r).max()))
     return q[:, keep]

@@ -15,7 +15,11 @@ import sympy
 import torch
 from scipy import optimize
 
-from nalu_sr.extraction.candidate import _loose_replacements, loss_limit
+from nalu_sr.extraction.candidate import (
+    ARGUMENT_BASES,
+    loose_replacements,
+    loss_limit,
+)
 from nalu_sr.extraction.constants import simple_number
 from nalu_sr.functions.terms import Constant, Term, monomial, term_matrix
 from nalu_sr.linalg import least_squares, relative_error
@@ -45,34 +49,51 @@ def free_slots(primitive: Primitive | None) -> tuple[bool, bool]:
     return True, True
 
 
-def head_loss(H: np.ndarray, z: np.ndarray) -> tuple[float, np.ndarray]:
-    """Relative residual of ``z`` on an intercept and ``H``; also the residuals."""
+def head_loss(
+    H: np.ndarray, z: np.ndarray, weights: np.ndarray | None = None
+) -> tuple[float, np.ndarray]:
+    """Relative residual of ``z`` on an intercept and ``H``; also the residuals.
+
+    With row ``weights`` the fit and the loss are weighted, and the residuals
+    are scaled by the square roots of the weights (their sum of squares is
+    the weighted one).
+    """
     if not np.all(np.isfinite(H)):
         return math.inf, np.full(len(z), np.nan)
-    fitted = head_prediction(H, z)
-    return relative_error(fitted, z), z - fitted
+    fitted = head_prediction(H, z, weights)
+    residuals = z - fitted
+    if weights is not None:
+        residuals = residuals * np.sqrt(weights)
+    return relative_error(fitted, z, weights), residuals
 
 
-def head_prediction(H: np.ndarray, z: np.ndarray) -> np.ndarray:
+def head_prediction(
+    H: np.ndarray, z: np.ndarray, weights: np.ndarray | None = None
+) -> np.ndarray:
     """Least-squares prediction of ``z`` from an intercept and the columns ``H``.
 
     NaN everywhere when ``H`` or ``z`` is not finite (LAPACK refuses them).
     """
     if not (np.all(np.isfinite(H)) and np.all(np.isfinite(z))):
         return np.full(len(z), np.nan)
-    coefficients, intercept = least_squares(H, z)
+    coefficients, intercept = least_squares(H, z, weights)
     prediction: np.ndarray = H @ coefficients + intercept
     return prediction
 
 
-def terms_loss(terms: Sequence[Term], X: torch.Tensor, z: np.ndarray) -> float:
+def terms_loss(
+    terms: Sequence[Term],
+    X: torch.Tensor,
+    z: np.ndarray,
+    weights: np.ndarray | None = None,
+) -> float:
     """Relative residual of ``z`` on an intercept and the terms' columns."""
     with np.errstate(all="ignore"):
-        return head_loss(term_matrix(terms, X), z)[0]
+        return head_loss(term_matrix(terms, X), z, weights)[0]
 
 
-def _slots(terms: Sequence[Term]) -> list[tuple[int, int]]:
-    """(term, constant) positions that hold fitted floats."""
+def fitted_slots(terms: Sequence[Term]) -> list[tuple[int, int]]:
+    """Return the (term, constant) positions that hold fitted floats."""
     slots = []
     for t, term in enumerate(terms):
         for c, free in enumerate(free_slots(term.primitive)):
@@ -120,7 +141,11 @@ class _Columns:
 
 
 def refine(
-    terms: Sequence[Term], X: torch.Tensor, z: np.ndarray, max_nfev: int = 60
+    terms: Sequence[Term],
+    X: torch.Tensor,
+    z: np.ndarray,
+    max_nfev: int = 60,
+    weights: np.ndarray | None = None,
 ) -> tuple[list[Term], float]:
     """Fit the terms' free inner constants; return the terms and their loss.
 
@@ -134,6 +159,8 @@ def refine(
         Targets.
     max_nfev : int, default=60
         Budget of residual evaluations.
+    weights : numpy.ndarray or None, default=None
+        Row weights of the fit (``sample_weight``).
 
     Returns
     -------
@@ -142,8 +169,8 @@ def refine(
         and their relative loss.
     """
     start = list(terms)
-    start_loss = terms_loss(start, X, z)
-    slots = _slots(start)
+    start_loss = terms_loss(start, X, z, weights)
+    slots = fitted_slots(start)
     if not slots:
         return start, start_loss
 
@@ -152,7 +179,7 @@ def refine(
     def residual(theta: np.ndarray) -> np.ndarray:
         trial = _with_values(start, slots, [float(v) for v in theta])
         with np.errstate(all="ignore"):
-            loss, r = head_loss(columns.matrix(trial), z)
+            loss, r = head_loss(columns.matrix(trial), z, weights)
         return r if math.isfinite(loss) else np.full(len(z), _PENALTY)
 
     theta0 = np.array([float(start[t].constants[c]) for t, c in slots])
@@ -163,7 +190,7 @@ def refine(
     except (ValueError, np.linalg.LinAlgError):
         return start, start_loss
     refined = _with_values(start, slots, [float(v) for v in result.x])
-    loss = terms_loss(refined, X, z)
+    loss = terms_loss(refined, X, z, weights)
     return (refined, loss) if loss < start_loss else (start, start_loss)
 
 
@@ -173,6 +200,7 @@ def snap_constants(
     z: np.ndarray,
     tol: float,
     symbolic: bool,
+    weights: np.ndarray | None = None,
 ) -> tuple[list[Term], float]:
     """Replace inner constants by simple exact numbers where the fit allows.
 
@@ -189,16 +217,16 @@ def snap_constants(
         The terms and their loss.
     """
     current = list(terms)
-    reference = terms_loss(current, X, z)
+    reference = terms_loss(current, X, z, weights)
     limit = loss_limit(reference, tol)
     loss = reference
-    for t, c in _slots(current):
+    for t, c in fitted_slots(current):
         value = current[t].constants[c]
         if isinstance(value, sympy.Expr):
             continue
         for option in _options(float(value), c == 1, symbolic):
             trial = _with_values(current, [(t, c)], [option])
-            trial, trial_loss = refine(trial, X, z, max_nfev=30)
+            trial, trial_loss = refine(trial, X, z, 30, weights)
             if trial_loss <= limit:
                 current, loss = trial, trial_loss
                 break
@@ -212,7 +240,8 @@ def _options(value: float, is_offset: bool, symbolic: bool) -> list[sympy.Expr]:
     exact = simple_number(value)
     if exact is not None and exact != 0:
         options.append(exact)
-    options.extend(o for o in _loose_replacements(value) if o not in options)
+    loose = loose_replacements(value, ARGUMENT_BASES)
+    options.extend(o for o in loose if o not in options)
     return options
 
 
@@ -236,7 +265,12 @@ def degenerate(term: Term, X: torch.Tensor) -> bool:
     return not span > MIN_ARGUMENT_SPAN
 
 
-def cancellation(terms: Sequence[Term], X: torch.Tensor, z: np.ndarray) -> float:
+def cancellation(
+    terms: Sequence[Term],
+    X: torch.Tensor,
+    z: np.ndarray,
+    weights: np.ndarray | None = None,
+) -> float:
     """Largest term contribution (coefficient times spread) over the spread of ``z``.
 
     A sum whose terms are thousands of times larger than the target fits only
@@ -246,14 +280,18 @@ def cancellation(terms: Sequence[Term], X: torch.Tensor, z: np.ndarray) -> float
         H = term_matrix(terms, X)
         if not np.all(np.isfinite(H)):
             return math.inf
-        coefficients, _ = least_squares(H, z)
+        coefficients, _ = least_squares(H, z, weights)
         contributions = np.abs(coefficients) * H.std(axis=0)
     spread = float(z.std()) or 1.0
     return float(contributions.max(initial=0.0)) / spread
 
 
 def simpler_terms(
-    terms: Sequence[Term], X: torch.Tensor, z: np.ndarray, tol: float
+    terms: Sequence[Term],
+    X: torch.Tensor,
+    z: np.ndarray,
+    tol: float,
+    weights: np.ndarray | None = None,
 ) -> tuple[list[Term], float]:
     """Drop or flatten terms whose function does no work on these rows.
 
@@ -261,22 +299,29 @@ def simpler_terms(
     or nearly linear (``tanh(1e-9*g)/1e-9``); such a term is replaced by its
     factor alone, by the factor times its argument, or dropped, whichever
     comes first within :func:`~nalu_sr.extraction.candidate.loss_limit` of
-    the loss of the terms as given.
+    the loss of the terms as given. For a degenerate term (see
+    :func:`degenerate`) the other terms' constants are refitted around each
+    stand-in first: they had bent to make up for its small curvature, and a
+    stand-in that fits exactly after the refit is the term's true form.
     """
     current = list(terms)
-    limit = loss_limit(terms_loss(current, X, z), tol)
+    limit = loss_limit(terms_loss(current, X, z, weights), tol)
     index = 0
     while index < len(current):
+        refit = degenerate(current[index], X)
         for alternative in _alternatives(current[index]):
             trial = [*current[:index], *alternative, *current[index + 1 :]]
-            if terms_loss(trial, X, z) <= limit:
+            loss = terms_loss(trial, X, z, weights)
+            if loss > limit and refit:
+                trial, loss = refine(trial, X, z, 30, weights)
+            if loss <= limit:
                 current = trial
                 break
         else:
             index += 1
             continue
         index += len(alternative)
-    return current, terms_loss(current, X, z)
+    return current, terms_loss(current, X, z, weights)
 
 
 def _alternatives(term: Term) -> list[list[Term]]:

@@ -6,6 +6,7 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import sympy
@@ -25,6 +26,7 @@ from nalu_sr.functions.ranking import Ranker
 from nalu_sr.functions.refine import (
     cancellation,
     degenerate,
+    fitted_slots,
     head_prediction,
     refine,
     simpler_terms,
@@ -169,6 +171,20 @@ def _past(deadline: float | None) -> bool:
     return deadline is not None and time.perf_counter() > deadline
 
 
+class _Rows(NamedTuple):
+    """The first rows of the inputs, the transformed target and the weights."""
+
+    X: torch.Tensor
+    z: np.ndarray
+    weights: np.ndarray | None
+
+    @classmethod
+    def first(
+        cls, X: torch.Tensor, z: np.ndarray, weights: np.ndarray | None, count: int
+    ) -> _Rows:
+        return cls(X[:count], z[:count], None if weights is None else weights[:count])
+
+
 class _Beam:
     """Sums of terms for one transform of the target, grown one term at a time."""
 
@@ -185,8 +201,8 @@ class _Beam:
         self.transform = transform
         self._dictionary = dictionary
         self._config = config
-        self._rank = (X[: config.n_rank_rows], z[: config.n_rank_rows])
-        self._refine = (X[: config.n_refine_rows], z[: config.n_refine_rows])
+        self._rank = _Rows.first(X, z, split.w_train, config.n_rank_rows)
+        self._refine = _Rows.first(X, z, split.w_train, config.n_refine_rows)
         self._states = [_State((), math.inf)]
         self._rankers: dict[int | None, Ranker] = {}
         self._additive = 1 < X.shape[1] <= _MAX_ADDITIVE_FEATURES
@@ -197,7 +213,7 @@ class _Beam:
             dictionary = self._dictionary
             if feature is not None:
                 dictionary = restricted(dictionary, feature)
-            self._rankers[feature] = Ranker(dictionary, self._rank[0])
+            self._rankers[feature] = Ranker(dictionary, self._rank.X)
         return self._rankers[feature]
 
     def grow(self, deadline: float | None) -> _State | None:
@@ -217,14 +233,15 @@ class _Beam:
         return self._states[0] if self._states else None
 
     def _children(self, state: _State) -> list[_State]:
-        X, z = self._rank
-        X_fit, z_fit = self._refine
+        rows, fit = self._rank, self._refine
         exclude = frozenset(t.describe() for t in state.terms)
-        fixed = term_matrix(state.terms, X)
-        ranked = self._ranker().rank(z, fixed, self._config.n_children, exclude)
+        fixed = term_matrix(state.terms, rows.X)
+        ranked = self._ranker().rank(
+            rows.z, fixed, self._config.n_children, exclude, rows.weights
+        )
         children = []
         for term in ranked:
-            terms, _ = refine([*state.terms, term], X_fit, z_fit)
+            terms, _ = refine([*state.terms, term], fit.X, fit.z, 60, fit.weights)
             child = self._checked(terms)
             if child is not None:
                 children.append(child)
@@ -236,11 +253,11 @@ class _Beam:
 
     def _checked(self, terms: Sequence[Term]) -> _State | None:
         """Simplify refined terms; ``None`` when they fit only by a numerical trick."""
-        X, z = self._refine
-        terms, loss = simpler_terms(terms, X, z, self._config.tol)
+        X, z, weights = self._refine
+        terms, loss = simpler_terms(terms, X, z, self._config.tol, weights)
         if not terms or any(degenerate(t, X) for t in terms):
             return None
-        if cancellation(terms, X, z) > MAX_CANCELLATION:
+        if cancellation(terms, X, z, weights) > MAX_CANCELLATION:
             return None
         return _State(tuple(terms), loss)
 
@@ -252,16 +269,19 @@ class _Beam:
         more than either part. Each sweep refits each input's term to what
         the other inputs' terms leave.
         """
-        X, z = self._rank
-        X_fit, z_fit = self._refine
-        n_features = X.shape[1]
+        rows, fit = self._rank, self._refine
         chosen: dict[int, Term] = {}
         for _ in range(_BACKFIT_SWEEPS):
-            for feature in range(n_features):
+            for feature in range(rows.X.shape[1]):
                 others = [t for i, t in sorted(chosen.items()) if i != feature]
-                ranked = self._ranker(feature).rank(z, term_matrix(others, X), 1)
+                fixed = term_matrix(others, rows.X)
+                ranked = self._ranker(feature).rank(
+                    rows.z, fixed, 1, weights=rows.weights
+                )
                 if ranked:
-                    terms, _ = refine([*others, ranked[0]], X_fit, z_fit)
+                    terms, _ = refine(
+                        [*others, ranked[0]], fit.X, fit.z, 60, fit.weights
+                    )
                     chosen[feature] = terms[-1]
         return [chosen[i] for i in sorted(chosen)]
 
@@ -274,36 +294,21 @@ def _to_candidate(
     tol: float,
     deadline: float | None = None,
 ) -> Candidate | None:
-    """Snap a state's constants, refit its head on all rows, verify, emit."""
-    X_train = torch.as_tensor(split.X_train, dtype=torch.float64)
-    X_val = torch.as_tensor(split.X_val, dtype=torch.float64)
-    with np.errstate(all="ignore"):
-        z_train, z_val = (
-            transform.forward(split.y_train),
-            transform.forward(split.y_val),
-        )
-        fitted = head_prediction(term_matrix(state.terms, X_train), z_train)
-        symbolic = symbolic_fit(transform.inverse(fitted), split.y_train)
-        terms, _ = snap_constants(state.terms, X_train, z_train, tol, symbolic)
-        if any(degenerate(t, X_train) for t in terms):
-            terms = list(state.terms)  # snapping refits; keep a sound start
-        H_train, H_val = term_matrix(terms, X_train), term_matrix(terms, X_val)
-    columns = [
-        j
-        for j in range(H_train.shape[1])
-        if np.all(np.isfinite(H_train[:, j])) and np.all(np.isfinite(H_val[:, j]))
-    ]
-    if not np.all(np.isfinite(z_val)):
+    """Snap a state's constants, refit its head on all rows, verify, emit.
+
+    Constants may become simple numbers (multiples of pi or e included)
+    only in an exact formula or in one whose every constant is then simple
+    (a law under noise): when a formula that is not exact keeps fitted
+    floats (an approximation), its constants are snapped again without
+    them, since a ``21*E/35`` or an ``8/11`` in a fitted series means nothing.
+    """
+    symbolic = _symbolic_start(state, transform, split)
+    fitted = _fit_terms(state.terms, transform, split, tol, symbolic)
+    if symbolic and fitted is not None and _approximate(fitted, tol):
+        fitted = _fit_terms(state.terms, transform, split, tol, symbolic=False)
+    if fitted is None:
         return None
-    z_split = Split(split.X_train, z_train, split.X_val, z_val)
-    head = fit_head(H_train, H_val, z_split, columns, tol)
-    with np.errstate(all="ignore"):
-        val_loss = relative_error(transform.inverse(head.predict(H_val)), split.y_val)
-        train_loss = relative_error(
-            transform.inverse(head.predict(H_train)), split.y_train
-        )
-    if not math.isfinite(val_loss):
-        return None
+    terms, head, train_loss, val_loss = fitted
     expression = transform.inverse_sympy(_head_expression(head, terms, symbols))
     # An approximation (float constants) is only tidied: SymPy's polynomial
     # steps on its fitted powers and functions filled 24 GB on one Feynman law.
@@ -322,6 +327,73 @@ def _to_candidate(
         architecture=f"function/{transform.name}",
         width=len(head.columns),
         seed=None,
+    )
+
+
+def _symbolic_start(state: _State, transform: TargetTransform, split: Split) -> bool:
+    """Whether the state's unsnapped fit is close enough for symbolic constants."""
+    X_train = torch.as_tensor(split.X_train, dtype=torch.float64)
+    with np.errstate(all="ignore"):
+        z_train = transform.forward(split.y_train)
+        H_start = term_matrix(state.terms, X_train)
+        fitted = head_prediction(H_start, z_train, split.w_train)
+        return symbolic_fit(transform.inverse(fitted), split.y_train, split.w_train)
+
+
+class _FittedTerms(NamedTuple):
+    """Snapped terms, their head, and the losses on the original target."""
+
+    terms: list[Term]
+    head: Head
+    train_loss: float
+    validation_loss: float
+
+
+def _fit_terms(
+    start: Sequence[Term],
+    transform: TargetTransform,
+    split: Split,
+    tol: float,
+    symbolic: bool,
+) -> _FittedTerms | None:
+    """Snap inner constants, fit the head on the transformed target, score it."""
+    X_train = torch.as_tensor(split.X_train, dtype=torch.float64)
+    X_val = torch.as_tensor(split.X_val, dtype=torch.float64)
+    with np.errstate(all="ignore"):
+        z_train = transform.forward(split.y_train)
+        z_val = transform.forward(split.y_val)
+        terms, _ = snap_constants(start, X_train, z_train, tol, symbolic, split.w_train)
+        if any(degenerate(t, X_train) for t in terms):
+            terms = list(start)  # snapping refits; keep a sound start
+        H_train, H_val = term_matrix(terms, X_train), term_matrix(terms, X_val)
+    if not np.all(np.isfinite(z_val)):
+        return None
+    finite = np.all(np.isfinite(H_train), axis=0) & np.all(np.isfinite(H_val), axis=0)
+    columns = [int(j) for j in np.flatnonzero(finite)]
+    z_split = Split(
+        split.X_train, z_train, split.X_val, z_val, split.w_train, split.w_val
+    )
+    head = fit_head(H_train, H_val, z_split, columns, tol, None if symbolic else False)
+    with np.errstate(all="ignore"):
+        val_loss = relative_error(
+            transform.inverse(head.predict(H_val)), split.y_val, split.w_val
+        )
+        train_loss = relative_error(
+            transform.inverse(head.predict(H_train)), split.y_train, split.w_train
+        )
+    if not math.isfinite(val_loss):
+        return None
+    return _FittedTerms(terms, head, train_loss, val_loss)
+
+
+def _approximate(fitted: _FittedTerms, tol: float) -> bool:
+    """Whether a fit is not exact and still holds a fitted float somewhere."""
+    if fitted.validation_loss <= tol:
+        return False
+    head = fitted.head
+    numbers = [*head.coefficients, head.intercept]
+    return bool(fitted_slots(fitted.terms)) or any(
+        isinstance(number, float) for number in numbers
     )
 
 

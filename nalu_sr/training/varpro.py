@@ -90,6 +90,7 @@ def train_body(
     config: BodyTrainConfig,
     generator: torch.Generator | None = None,
     deadline: float | None = None,
+    weights: torch.Tensor | None = None,
 ) -> TrainResult:
     """Train ``body`` under a least-squares head, ending fully snapped.
 
@@ -112,13 +113,15 @@ def train_body(
     deadline : float or None, default=None
         A :func:`time.perf_counter` time after which training stops early; the
         body is still snapped, so a run cut short yields a formula.
+    weights : torch.Tensor or None, default=None
+        Row weights (``sample_weight``) of every loss and head fit.
 
     Returns
     -------
     TrainResult
         ``loss`` is the relative MSE on all rows after the last snapping round.
     """
-    start_loss, start_state = _snapped_state(body, X, y)
+    start_loss, start_state = _snapped_state(body, X, y, weights)
     snapper = _ProgressiveSnapper(body)
     snap_at = _snap_steps(config)
 
@@ -128,14 +131,17 @@ def train_body(
 
     def data_loss(step: int) -> torch.Tensor:
         rows = batch_rows(len(X), config.batch_size, generator)
-        fitted = ridge_fitted_values(body(X[rows]), y[rows], config.ridge)
-        return relative_error_torch(fitted, y[rows])
+        batch_weights = None if weights is None else weights[rows]
+        fitted = ridge_fitted_values(
+            body(X[rows]), y[rows], config.ridge, batch_weights
+        )
+        return relative_error_torch(fitted, y[rows], batch_weights)
 
     def after(step: int) -> bool:
         body.constrain_()
         snapper.project()
         return step % _CONVERGENCE_CHECK_EVERY == 0 and (
-            _past(deadline) or _snaps_exactly(body, X, y)
+            _past(deadline) or _snaps_exactly(body, X, y, weights)
         )
 
     objective = Objective(data_loss, config.penalty_at, lambda: _pull(body))
@@ -150,10 +156,10 @@ def train_body(
     if result.diverged:
         return result
     snapper.freeze_fraction(1.0, _snap_targets(body))
-    if start_loss < _snapped_state(body, X, y)[0]:
+    if start_loss < _snapped_state(body, X, y, weights)[0]:
         body.load_state_dict(start_state)  # training made the snapped start worse
     body.eval()
-    return _final_result(body, X, y, config, result.history)
+    return _final_result(body, X, y, config, result.history, weights)
 
 
 def _snap_targets(body: StackedModel) -> list[torch.Tensor]:
@@ -171,7 +177,10 @@ def _past(deadline: float | None) -> bool:
 
 
 def _snapped_state(
-    body: StackedModel, X: torch.Tensor, y: torch.Tensor
+    body: StackedModel,
+    X: torch.Tensor,
+    y: torch.Tensor,
+    weights: torch.Tensor | None = None,
 ) -> tuple[float, dict[str, torch.Tensor]]:
     """Return the least-squares loss and the parameters of ``body`` snapped now.
 
@@ -186,14 +195,20 @@ def _snapped_state(
         hidden = body(X)
         loss = math.inf
         if torch.isfinite(hidden).all():
-            coefficients, intercept = least_squares_torch(hidden, y)
-            loss = float(relative_error_torch(hidden @ coefficients + intercept, y))
+            coefficients, intercept = least_squares_torch(hidden, y, weights)
+            fitted = hidden @ coefficients + intercept
+            loss = float(relative_error_torch(fitted, y, weights))
         for (p, _), value in zip(pairs, saved, strict=True):
             p.copy_(value)
     return loss, state
 
 
-def _snaps_exactly(body: StackedModel, X: torch.Tensor, y: torch.Tensor) -> bool:
+def _snaps_exactly(
+    body: StackedModel,
+    X: torch.Tensor,
+    y: torch.Tensor,
+    weights: torch.Tensor | None = None,
+) -> bool:
     """Snap every parameter if that fits exactly; report whether it did.
 
     Lets a run that already has the right structure (a data-driven start, or
@@ -201,7 +216,7 @@ def _snaps_exactly(body: StackedModel, X: torch.Tensor, y: torch.Tensor) -> bool
     """
     if not body.discrete_parameters():
         return False
-    loss, state = _snapped_state(body, X, y)
+    loss, state = _snapped_state(body, X, y, weights)
     if loss < _EXACT_LOSS:
         body.load_state_dict(state)
         return True
@@ -222,12 +237,13 @@ def _final_result(
     y: torch.Tensor,
     config: BodyTrainConfig,
     history: list[float],
+    weights: torch.Tensor | None = None,
 ) -> TrainResult:
     """Relative MSE of the snapped body on all rows."""
     with torch.no_grad():
         try:
-            fitted = ridge_fitted_values(body(X), y, config.ridge)
-            loss = float(relative_error_torch(fitted, y))
+            fitted = ridge_fitted_values(body(X), y, config.ridge, weights)
+            loss = float(relative_error_torch(fitted, y, weights))
         except RuntimeError:  # a singular head system: the body has collapsed
             loss = math.inf
     return TrainResult(loss, history, diverged=not math.isfinite(loss))

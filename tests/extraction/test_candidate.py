@@ -4,6 +4,7 @@ from fractions import Fraction
 
 import numpy as np
 import sympy
+import torch
 
 from nalu_sr.extraction.candidate import Split, extract_candidate
 from nalu_sr.units import LinearCombination, LinearOutput, SnappedUnit
@@ -93,7 +94,7 @@ def test_symbolic_fit_allows_exact_and_one_percent_noise_only():
 
 
 def test_an_approximation_keeps_decimal_constants():
-    from nalu_sr.extraction.candidate import Head, _simplify_constants
+    from nalu_sr.extraction.candidate import Head, Split, _simplify_constants
 
     rng = np.random.default_rng(1)
     H = rng.uniform(1, 5, (200, 1))
@@ -102,7 +103,25 @@ def test_an_approximation_keeps_decimal_constants():
         [-1.0, 1.0], 200
     )
     head = Head([0], [3.14159265], 0.0)
-    simplified = _simplify_constants(head, H, y, tol=1e-10)
+    simplified = _simplify_constants(head, H, Split(H, y, H, y), tol=1e-10)
     assert simplified.coefficients == [3.14159265]
-    exact = _simplify_constants(head, H, np.pi * H[:, 0], tol=1e-10)
+    exact_y = np.pi * H[:, 0]
+    exact = _simplify_constants(head, H, Split(H, exact_y, H, exact_y), tol=1e-10)
     assert exact.coefficients == [sympy.pi]
+    # Told the fit is an approximation, even an exact-looking pi stays a float.
+    split = Split(H, exact_y, H, exact_y)
+    told = _simplify_constants(head, H, split, tol=1e-10, symbolic=False)
+    assert told.coefficients == [3.14159265]
+
+
+def test_hidden_features_in_blocks_equal_one_pass(monkeypatch):
+    import nalu_sr.extraction.candidate as candidate
+    from nalu_sr.units import RealNPU
+
+    torch.manual_seed(0)
+    unit = RealNPU(3, 2).double()
+    X = np.random.default_rng(0).uniform(1, 5, (1000, 3))
+    records = [unit.snap(torch.as_tensor(X))]
+    whole = candidate.hidden_features(records, X)
+    monkeypatch.setattr(candidate, "BLOCK_ROWS", 96)
+    np.testing.assert_array_equal(candidate.hidden_features(records, X), whole)

@@ -74,3 +74,19 @@ def test_the_remainder_monomial_is_exact_and_refuses_non_finite_columns():
     assert own == (Fraction(2), Fraction(-1), Fraction(1))
     broken = np.full((200, 1), np.inf)
     assert residual_monomial(torch.as_tensor(X), y, broken) is None
+
+
+def test_ranking_weighs_rows():
+    X = RNG.uniform(1, 5, (300, 2))
+    y = X[:, 1] * np.sin(X[:, 0])
+    corrupted = y.copy()
+    corrupted[::3] = RNG.normal(0, 30, 100)
+    weights = np.where(np.arange(300) % 3 == 0, 0.0, 1.0)
+    dictionary = build_dictionary(PRIMITIVES, X)
+    empty = np.zeros((300, 0))
+    X_torch = torch.as_tensor(X)
+    best = rank_terms(dictionary, X_torch, corrupted, empty, 1, weights=weights)
+    x0, x1 = SYMBOLS
+    assert sympy.nsimplify(best[0].to_sympy(SYMBOLS)) == x1 * sympy.sin(x0)
+    unweighted = rank_terms(dictionary, X_torch, corrupted, empty, 1)
+    assert sympy.nsimplify(unweighted[0].to_sympy(SYMBOLS)) != x1 * sympy.sin(x0)

@@ -1,6 +1,7 @@
 from fractions import Fraction
 
 import numpy as np
+import pytest
 import sympy
 import torch
 
@@ -81,3 +82,41 @@ def test_a_non_finite_column_gives_a_nan_prediction_not_a_lapack_error():
 
     H = np.column_stack([X_NP[:, 0], np.full(len(X_NP), np.inf)])
     assert np.all(np.isnan(head_prediction(H, X_NP[:, 0])))
+
+
+def test_weighted_refinement_ignores_rows_of_weight_zero():
+    y = 3.0 * np.cos(0.5 * X_NP[:, 0]) + 1.0
+    corrupted = y.copy()
+    corrupted[::4] = 50.0
+    weights = np.where(np.arange(len(y)) % 4 == 0, 0.0, 1.0)
+    start = Term((Fraction(0),), COS, Argument(ONE), 0.45, 0.0)
+    terms, loss = refine([start], X, corrupted, weights=weights)
+    assert loss < 1e-20
+    assert abs(float(terms[0].scale) - 0.5) < 1e-8
+    _, unweighted_loss = refine([start], X, corrupted)
+    assert unweighted_loss > 0.1
+
+
+def test_weighted_loss_equals_the_loss_on_repeated_rows():
+    term = Term((Fraction(0),), SIN, Argument(ONE), 1.0, 0.0)
+    y = X_NP[:, 0] ** 2
+    weights = np.tile([1.0, 2.0, 3.0, 0.0], 100)
+    repeated = np.repeat(np.arange(400), weights.astype(int))
+    weighted = terms_loss([term], X, y, weights)
+    assert weighted == pytest.approx(terms_loss([term], X[repeated], y[repeated]))
+
+
+def test_a_flattened_degenerate_term_lets_the_others_refit():
+    # x1*(1 - cos(x0)) as refined from a poor start: a sin that is nearly
+    # constant stands in for x1, and the cos term bent a little around it.
+    # Flattened to x1 alone, the cos term is only exact once refitted.
+    X_two = torch.as_tensor(RNG.uniform(1, 5, (400, 2)))
+    y = (X_two[:, 1] * (1 - torch.cos(X_two[:, 0]))).numpy()
+    x1_factor = (Fraction(0), Fraction(1))
+    x0_argument = Argument((Fraction(1), Fraction(0)))
+    nearly_constant = Term(x1_factor, SIN, x0_argument, 0.00088, 1.568)
+    bent = Term(x1_factor, COS, x0_argument, 1.0000005, 6.2831838)
+    terms, loss = simpler_terms([nearly_constant, bent], X_two, y, tol=1e-16)
+    assert terms[0] == Term(x1_factor)
+    assert loss < 1e-20
+    assert abs(float(terms[1].scale) - 1.0) < 1e-8

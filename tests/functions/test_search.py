@@ -106,3 +106,16 @@ def test_without_max_time_the_function_search_runs_one_round_on_noise():
         a for a in model.equations_["architecture"] if a.startswith("function")
     ]
     assert 1 <= len(functions) <= 12
+
+
+def test_approximations_keep_decimal_constants():
+    # x0**1.3 * sin(x0) has no exact form among the terms: every candidate is
+    # a fitted series, and none may dress its constants as pi or e.
+    truth = x0 ** sympy.Rational(13, 10) * sympy.sin(x0)
+    config = FunctionSearchConfig(resolve_primitives(DEFAULT_PRIMITIVES), tol=1e-16)
+    candidates = search_functions(_split(truth, 1), SYMBOLS[:1], config)
+    assert candidates
+    for candidate in candidates:
+        expression = candidate.expression
+        assert expression.atoms(sympy.Float)
+        assert not expression.has(sympy.pi, sympy.E), expression
