@@ -15,7 +15,9 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import NamedTuple
 
-from benchmarks._common import RESULTS_DIR
+import joblib
+
+from benchmarks._common import RESULTS_DIR, dask_scheduler
 
 
 class Suite(NamedTuple):
@@ -46,6 +48,10 @@ SUITES: dict[str, Suite] = {
     "functions": Suite("benchmarks.sr.suite", _SR),
     "feynman": Suite("benchmarks.sr.suite", _SR),
     "strogatz": Suite("benchmarks.sr.suite", _SR),
+    "parallel": Suite(
+        "benchmarks.parallel",
+        "candidates trained per second for n_jobs 1 and 2 on one search",
+    ),
     "recovery": Suite(
         "benchmarks.recovery",
         "exact recovery of the arithmetic formulas by default NALURegressor fits",
@@ -82,9 +88,20 @@ def requested_suite(argv: Sequence[str]) -> str | None:
 
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options every suite takes: ``--quick``, ``--jobs``, ``--output``."""
+    """The options every suite takes.
+
+    ``--quick``, ``--jobs``, ``--scheduler`` and ``--output``.
+    """
     parser.add_argument("--quick", action="store_true", help="a small subset")
-    parser.add_argument("--jobs", type=int, default=1, help="parallel processes")
+    parser.add_argument(
+        "--jobs", type=int, default=None,
+        help="parallel processes (1; -1: every core or cluster worker)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--scheduler", metavar="ADDRESS",
+        help="run the grid on the dask cluster at ADDRESS (tcp://host:8786), on "
+        "every worker unless --jobs is given",
+    )  # fmt: skip
     parser.add_argument(
         "--output",
         default=str(RESULTS_DIR),
@@ -119,7 +136,10 @@ def main(argv: list[str] | None = None) -> int:
         for name, entry in SUITES.items():
             print(f"{name:20s} {entry.description}")
         return 0
-    return int(load_suite(args.suite).run(args))
+    with dask_scheduler(args.scheduler):
+        if args.jobs is None:  # every worker of the cluster, or one process
+            args.jobs = joblib.effective_n_jobs(-1) if args.scheduler else 1
+        return int(load_suite(args.suite).run(args))
 
 
 if __name__ == "__main__":

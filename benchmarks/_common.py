@@ -15,6 +15,7 @@ import platform
 import shlex
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -176,10 +177,12 @@ def parallel_map(
 ) -> Iterator[Any]:
     """Apply ``function`` to every task, in ``jobs`` processes, yielding as they end.
 
-    With ``jobs == 1`` everything runs in this process, in order (easy to debug
-    and to profile). Results arrive in completion order otherwise.
+    With ``jobs`` 0 or 1 everything runs in this process, in order (easy to
+    debug and to profile). Results arrive in completion order otherwise.
+    ``jobs == -1`` means every core, or every worker of the dask cluster inside
+    :func:`dask_scheduler`.
     """
-    if jobs <= 1:
+    if 0 <= jobs <= 1:
         for task in tasks:
             yield function(task)
         return
@@ -187,6 +190,30 @@ def parallel_map(
 
     runner = Parallel(n_jobs=jobs, return_as="generator_unordered")
     yield from runner(delayed(function)(task) for task in tasks)
+
+
+@contextmanager
+def dask_scheduler(address: str | None) -> Iterator[None]:
+    """Send :func:`parallel_map`'s tasks to the dask scheduler at ``address``.
+
+    A :class:`distributed.Client` connects to it and joblib's dask backend
+    is configured for the block; ``None`` changes nothing. The workers must be
+    able to import ``benchmarks`` and ``nalu_sr`` (start them from the
+    repository root, or with it on ``PYTHONPATH``).
+    """
+    if address is None:
+        yield
+        return
+    try:
+        from distributed import Client
+    except ImportError as error:
+        raise SystemExit(
+            '--scheduler needs dask.distributed: pip install "nalu-sr[dask]"'
+        ) from error
+    from joblib import parallel_config
+
+    with Client(address), parallel_config(backend="dask"):
+        yield
 
 
 def write_report(path: Path, text: str) -> None:

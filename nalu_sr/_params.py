@@ -56,6 +56,11 @@ PARAMETER_CONSTRAINTS: Mapping[str, list[Any]] = MappingProxyType(
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "device": [str, torch.device],
+        "n_jobs": [
+            None,
+            _Range(Integral, 1, None, closed="left"),
+            _Range(Integral, None, -1, closed="right"),
+        ],
     }
 )
 

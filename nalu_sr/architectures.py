@@ -178,6 +178,12 @@ FAMILY_NAMES: tuple[str, ...] = (*ARCHITECTURES, FUNCTIONS)
 DEFAULT_ARCHITECTURES: tuple[str, ...] = ("power", "sum-power", FUNCTIONS)
 
 
+#: Families whose bodies start from the best body one width smaller (the
+#: ``previous`` argument of :func:`data_driven_init_`); a search runs such an
+#: entry only after the smaller ones before it in its plan.
+GROWS_FROM_SMALLER: frozenset[str] = frozenset({"power"})
+
+
 def data_driven_init_(
     body: StackedModel,
     architecture: str,

@@ -38,8 +38,8 @@ from nalu_sr.search import (
     SearchOutcome,
     plan_search,
     resolve_search_config,
-    run_search,
 )
+from nalu_sr.search_jobs import run_search
 from nalu_sr.selection import (
     FittedFormulas,
     choose,
@@ -128,6 +128,15 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
         line per training run on stdout.
     device : str, default="cpu"
         Torch device for training.
+    n_jobs : int or None, default=None
+        Candidate trainings (each with its snapping and extraction) run at
+        once, in joblib workers: ``None`` means 1 unless in a
+        :func:`joblib.parallel_config` context, ``-1`` means all cores.
+        ``with joblib.parallel_config(backend="dask"): model.fit(X, y)``
+        runs them on a dask cluster. The formula for a given
+        ``random_state`` is the same for every ``n_jobs`` and backend. A
+        worker that dies or a cluster that goes away ends the search with
+        the best formula found so far and a warning.
 
     Attributes
     ----------
@@ -205,6 +214,7 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
         random_state: int | np.random.RandomState | None = None,
         verbose: int = 0,
         device: str = "cpu",
+        n_jobs: int | None = None,
     ) -> None:
         self.primitives = primitives
         self.architectures = architectures
@@ -223,6 +233,7 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.device = device
+        self.n_jobs = n_jobs
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -322,6 +333,13 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
         if outcome.interrupted:
             warnings.warn(
                 "search interrupted: keeping the best formula found so far",
+                UserWarning,
+                stacklevel=3,
+            )
+        if outcome.lost_workers is not None:
+            warnings.warn(
+                f"search stopped: {outcome.lost_workers}; keeping the best "
+                "formula found so far",
                 UserWarning,
                 stacklevel=3,
             )

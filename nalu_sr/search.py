@@ -2,15 +2,17 @@
 
 Data flows one way: the split data goes into training (one body per plan
 entry), each trained and snapped body goes into extraction, and extraction
-returns a :class:`~nalu_sr.extraction.candidate.Candidate`. Selection among
-candidates happens afterwards, in :mod:`nalu_sr.selection`.
+returns a :class:`~nalu_sr.extraction.candidate.Candidate`. This module
+holds the settings, the plan and one run; :mod:`nalu_sr.search_jobs` runs
+the plan (on joblib workers with ``n_jobs``). Selection among candidates
+happens afterwards, in :mod:`nalu_sr.selection`.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from numbers import Integral
 from typing import Any
@@ -61,6 +63,7 @@ class SearchConfig:
     max_time: float | None
     max_samples: int | None = None
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+    n_jobs: int | None = None
 
 
 def resolve_search_config(params: Mapping[str, Any]) -> SearchConfig:
@@ -99,6 +102,7 @@ def resolve_search_config(params: Mapping[str, Any]) -> SearchConfig:
         max_time=None if params["max_time"] is None else float(params["max_time"]),
         max_samples=_optional_int(params["max_samples"]),
         device=torch.device(params["device"]),
+        n_jobs=params["n_jobs"],
     )
 
 
@@ -116,7 +120,7 @@ def _optional_int(value: Any) -> int | None:
 
 @dataclass(frozen=True)
 class RunEvent:
-    """What the search reports after each training run (see :func:`run_search`).
+    """What the search reports after each training run (see ``search_jobs.run_search``).
 
     Attributes
     ----------
@@ -154,10 +158,13 @@ class SearchOutcome:
     n_trained: int = 0
     n_diverged: int = 0
     """Runs whose loss became non-finite; each is replaced by a run with a new seed
-    (at most as many replacements as planned runs)."""
+    (at most ``search_jobs.MAX_REPLACEMENTS`` per planned run)."""
     stopped_early: bool = False
     timed_out: bool = False
     interrupted: bool = False
+    lost_workers: str | None = None
+    """Why the search's workers were lost (a worker died, the cluster went
+    away); the search then ended with the candidates found so far."""
 
 
 def plan_search(
@@ -174,7 +181,7 @@ def plan_search(
     keyed = []
     for order, name in enumerate(config.architectures):
         if name == FUNCTIONS:
-            continue  # searched after the trained bodies, see run_search
+            continue  # searched after the trained bodies, see search_jobs.run_search
         widths = config.widths or ARCHITECTURES[name].default_widths
         for width in widths:
             for restart in range(config.n_restarts):
@@ -213,92 +220,6 @@ def _train_entry(
     return body.cpu(), result.history, result.diverged
 
 
-def run_search(
-    split: Split,
-    scale: float,
-    symbols: Sequence[sympy.Symbol],
-    config: SearchConfig,
-    plan: Sequence[PlanEntry],
-    callback: Callable[[RunEvent], None] | None = None,
-    body_rows: np.ndarray | None = None,
-) -> SearchOutcome:
-    """Run the plan: a closed-form linear candidate first, then each training run.
-
-    Parameters
-    ----------
-    split : Split
-        Raw training and validation data.
-    scale : float
-        Positive constant the inputs are divided by for training; products and
-        powers are unchanged up to constants, which the refitted head absorbs.
-    symbols : sequence of sympy.Symbol
-        One symbol per feature.
-    config : SearchConfig
-        Settings.
-    plan : sequence of PlanEntry
-        Training runs, in order.
-    callback : callable or None, default=None
-        Called with a :class:`RunEvent` after each training run; the search
-        itself prints nothing.
-    body_rows : numpy.ndarray or None, default=None
-        Indices of the training rows that network bodies are trained on
-        (``None``: all). Extraction, constants and selection always use every
-        row: the structure is found on a sample, the numbers on all the data.
-
-    Returns
-    -------
-    SearchOutcome
-        Candidates, with the trained module and loss history of each.
-    """
-    outcome = SearchOutcome()
-    started = time.perf_counter()
-    deadline = None if config.max_time is None else started + config.max_time
-    context = _Context(split, scale, symbols, config, deadline)
-    linear = PlanEntry("linear", 0, 0, 0)
-    _add(outcome, _extract([], linear, context, seed=None), None, [])
-    rows = slice(None) if body_rows is None else body_rows
-    X_scaled = torch.as_tensor(split.X_train[rows] / scale, device=config.device)
-    y = torch.as_tensor(split.y_train[rows], device=config.device)
-    weights = None
-    if split.w_train is not None:
-        weights = torch.as_tensor(split.w_train[rows], device=config.device)
-    best: dict[tuple[str, int], tuple[float, StackedModel]] = {}
-    queue = list(plan)
-    rounds = _function_rounds(config)
-    try:
-        while (queue or rounds) and not _should_stop(outcome, config, started):
-            if rounds and (not queue or _first_pass_done(queue, rounds)):
-                _function_round(outcome, context, rounds.pop(0), deadline)
-                continue
-            entry = queue.pop(0)
-            smaller = best.get((entry.architecture, entry.width - 1))
-            body, history, diverged = _train_entry(
-                entry,
-                config,
-                X_scaled,
-                y,
-                None if smaller is None else smaller[1],
-                deadline,
-                weights,
-            )
-            outcome.n_trained += 1
-            candidate = None
-            if diverged:
-                outcome.n_diverged += 1
-                if outcome.n_diverged <= len(plan):
-                    queue.insert(0, _replacement(entry))
-            else:
-                candidate = _keep(
-                    outcome, best, entry, body, history, context, X_scaled
-                )
-            if callback is not None:
-                callback(_event(outcome, entry, candidate, diverged, len(queue)))
-    except KeyboardInterrupt:
-        # Ctrl-C ends the search, not the fit: the candidates so far are kept.
-        outcome.interrupted = True
-    return outcome
-
-
 def _function_rounds(config: SearchConfig) -> list[FunctionRound]:
     """Return the rounds of the function search this configuration runs.
 
@@ -308,18 +229,6 @@ def _function_rounds(config: SearchConfig) -> list[FunctionRound]:
     if FUNCTIONS not in config.architectures:
         return []
     return list(FUNCTION_ROUNDS if config.max_time is not None else FUNCTION_ROUNDS[:1])
-
-
-def _first_pass_done(
-    queue: Sequence[PlanEntry], rounds: Sequence[FunctionRound]
-) -> bool:
-    """Whether the first function round is due: every first restart has run.
-
-    First restarts start from the data and find arithmetic laws at once; the
-    function search comes next, before the random restarts, so that a law
-    with functions does not wait for every body to train.
-    """
-    return rounds[0] is FUNCTION_ROUNDS[0] and queue[0].restart > 0
 
 
 def _function_round(
@@ -393,31 +302,6 @@ def _event(
     )
 
 
-def _keep(
-    outcome: SearchOutcome,
-    best: dict[tuple[str, int], tuple[float, StackedModel]],
-    entry: PlanEntry,
-    body: StackedModel,
-    history: list[float],
-    context: _Context,
-    reference: torch.Tensor,
-) -> Candidate | None:
-    """Extract a trained body's candidate, record it, and remember the best body.
-
-    The body is snapped on ``reference``, the scaled rows it trained on: a
-    copy of every training row would double the memory of a large table.
-    """
-    records = body.snap(reference.cpu())
-    candidate = _extract(records, entry, context, seed=entry.seed)
-    _add(outcome, candidate, body, history)
-    if candidate is None:
-        return None
-    key = (entry.architecture, entry.width)
-    if key not in best or candidate.validation_loss < best[key][0]:
-        best[key] = (candidate.validation_loss, body)
-    return candidate
-
-
 def _replacement(entry: PlanEntry) -> PlanEntry:
     """Return the same run with a new seed derived reproducibly from the old one."""
     seed = (entry.seed * 1_000_003 + 1) % np.iinfo(np.int32).max
@@ -457,9 +341,7 @@ def _add(
 
 def _should_stop(outcome: SearchOutcome, config: SearchConfig, started: float) -> bool:
     """Stop once an exact formula is known (early stopping) or time is up."""
-    if config.early_stopping and any(
-        c.validation_loss <= config.tol for c in outcome.candidates
-    ):
+    if any(_stops(c, config) for c in outcome.candidates):
         outcome.stopped_early = True
         return True
     if config.max_time is not None and outcome.n_trained > 0:
@@ -467,3 +349,8 @@ def _should_stop(outcome: SearchOutcome, config: SearchConfig, started: float) -
             outcome.timed_out = True
             return True
     return False
+
+
+def _stops(candidate: Candidate, config: SearchConfig) -> bool:
+    """Whether this candidate ends the search (early stopping on an exact fit)."""
+    return config.early_stopping and candidate.validation_loss <= config.tol

@@ -230,18 +230,19 @@ def test_formula_is_printed_before_a_failed_save(
 def test_ctrl_c_keeps_the_best_model_and_exits_130(
     force_csv, tmp_path, capsys, monkeypatch
 ):
-    import nalu_sr.search
+    import nalu_sr.search_jobs
 
     calls = []
 
     def ctrl_c_after_one_run(*args, **kwargs):
-        # Checked before each run: pressing Ctrl-C once one run is done.
+        # Checked before each wave of runs (one run with one worker): pressing
+        # Ctrl-C once one run is done.
         calls.append(1)
         if len(calls) > 1:
             raise KeyboardInterrupt
         return False
 
-    monkeypatch.setattr(nalu_sr.search, "_should_stop", ctrl_c_after_one_run)
+    monkeypatch.setattr(nalu_sr.search_jobs, "_should_stop", ctrl_c_after_one_run)
     model_path = tmp_path / "m.json"
     assert main(_fit_argv(force_csv, model_path)) == 130
     assert len(calls) == 2

@@ -16,6 +16,7 @@ CALLER = "The {!r} parameter of NALURegressor"
 INT_AT_LEAST_1 = "must be an int in the range [1, inf)"
 POSITIVE = "must be a float in the range (0.0, inf)"
 NON_NEGATIVE = "must be a float in the range [0.0, inf)"
+N_JOBS = "must be None, an int in the range [1, inf) or an int in the range (-inf, -1]"
 
 # (parameter, wrong value, what the message says is accepted)
 WRONG_VALUES = [
@@ -73,6 +74,9 @@ WRONG_VALUES = [
      "Got 0.5 instead."),
     ("device", "not-a-device", "must be a torch device. Got 'not-a-device' "
      "instead."),
+    ("n_jobs", 0, f"{N_JOBS}. Got 0 instead."),
+    ("n_jobs", 1.5, f"{N_JOBS}. Got 1.5 instead."),
+    ("n_jobs", True, f"{N_JOBS}. Got True instead."),
 ]  # fmt: skip
 
 

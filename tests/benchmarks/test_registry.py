@@ -7,11 +7,15 @@ import runpy
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
+import joblib
 import pytest
 
+import benchmarks.__main__ as entry_point
 from benchmarks import recovery
 from benchmarks.__main__ import SUITES, main, requested_suite
+from benchmarks._common import parallel_map
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -124,6 +128,43 @@ def test_recovery_suite_writes_results_and_resumes(tmp_path, monkeypatch):
     monkeypatch.setattr(recovery, "run_one", no_fit)
     assert main(argv) == 0
     assert "| x0+x1 | 2/2 | 2/2 |" in (tmp_path / "small.md").read_text()
+
+
+def test_scheduler_sends_the_grid_to_a_dask_cluster(monkeypatch):
+    distributed = pytest.importorskip("distributed")
+    seen = {}
+
+    def run(args):
+        seen["jobs"] = args.jobs
+        seen["backend"] = type(joblib.parallel.get_active_backend()[0]).__name__
+        seen["results"] = sorted(parallel_map(abs, [-1, -2, 3], args.jobs))
+        return 0
+
+    suite = SimpleNamespace(add_arguments=lambda parser: None, run=run)
+    monkeypatch.setattr(entry_point, "load_suite", lambda name: suite)
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        assert main(["run", "recovery", "--scheduler", cluster.scheduler_address]) == 0
+    assert seen == {
+        "jobs": 2,
+        "backend": "DaskDistributedBackend",
+        "results": [1, 2, 3],
+    }
+
+
+def test_without_scheduler_the_grid_runs_here_in_one_process(monkeypatch):
+    seen = {}
+
+    def run(args):
+        seen["jobs"] = args.jobs
+        seen["results"] = list(parallel_map(abs, [-1, -2, 3], args.jobs))
+        return 0
+
+    suite = SimpleNamespace(add_arguments=lambda parser: None, run=run)
+    monkeypatch.setattr(entry_point, "load_suite", lambda name: suite)
+    assert main(["run", "recovery"]) == 0
+    assert seen == {"jobs": 1, "results": [1, 2, 3]}
 
 
 def test_fuzz_suite_runs_from_the_registry(capsys):
