@@ -225,8 +225,14 @@ class _PlanRun:
         self.callback = callback
         self.started = started
         self.rounds = _function_rounds(data.context.config)
-        first_random = [i for i, e in enumerate(self.plan) if e.restart > 0]
-        self.barrier = first_random[0] if self.rounds and first_random else len(plan)
+        # Round k runs before the runs of restart k + 1: the two searches take
+        # turns, so a law with functions does not wait for every random restart.
+        self.barriers = [
+            i
+            for i in range(1, len(self.plan))
+            if self.plan[i].restart > self.plan[i - 1].restart
+        ]
+        self.barrier = self._next_barrier()
         self.results: dict[int, EntryResult | None] = {}
         self.bodies: dict[int, tuple[float, StackedModel]] = {}
         self.dispatched: set[int] = set()
@@ -264,11 +270,18 @@ class _PlanRun:
         """Run the next function round here; return whether the search goes on."""
         context = self.data.context
         _function_round(self.outcome, context, self.rounds.pop(0), context.deadline)
-        self.barrier = len(self.plan)  # wider rounds wait for every run
+        self.barrier = self._next_barrier()
         if _should_stop(self.outcome, context.config, self.started):
             self.limit = self.next  # as if no later run had started
             return False
+        self.commit()  # results that waited for this round, up to the next one
         return True
+
+    def _next_barrier(self) -> int:
+        """Where the next function round goes: before the next restart, or last."""
+        if self.rounds and self.barriers:
+            return self.barriers.pop(0)
+        return len(self.plan)
 
     def _wave(self, size: int) -> list[int]:
         """Up to ``size`` entries ready to start.

@@ -187,3 +187,35 @@ def test_weighted_fits_are_the_same_with_workers():
     two = NALURegressor(n_jobs=2, **settings).fit(X, y, sample_weight=weights)
     assert sympy.simplify(one.expression_ - truth) == 0
     assert _table(one) == _table(two)
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_function_rounds_take_turns_with_the_restarts(monkeypatch, n_jobs):
+    order = []
+    monkeypatch.setattr(
+        search_jobs, "_function_round", lambda *args: order.append("round")
+    )
+    model = NALURegressor(
+        architectures=("power", "functions"),
+        hidden_widths=(1,),
+        n_restarts=3,
+        max_iter=20,
+        max_time=120,
+        random_state=0,
+        verbose=0,
+        n_jobs=n_jobs,
+    )
+    real_keep = search_jobs._PlanRun._keep
+
+    def keep(self, result):
+        order.append(f"restart {result.runs[0].restart}")
+        return real_keep(self, result)
+
+    monkeypatch.setattr(search_jobs._PlanRun, "_keep", keep)
+    rng = np.random.default_rng(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(rng.uniform(1, 5, (200, 2)), rng.normal(size=200))
+    assert order == [
+        "restart 0", "round", "restart 1", "round", "restart 2", "round", "round",
+    ]  # fmt: skip
