@@ -20,8 +20,8 @@ from nalu_sr._fit_data import (
     row_weights,
     rows_needed,
     sample_rows,
+    search_threads,
     split_rows,
-    torch_threads,
 )
 from nalu_sr._formula_methods import FormulaMethods
 from nalu_sr._params import PARAMETER_CONSTRAINTS, check_parameters
@@ -302,7 +302,7 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
         """Plan the training runs and run them, reporting progress."""
         plan = plan_search(config, random_state)
         threads = 1 if config.device.type == "cpu" else None
-        with torch_threads(threads), SearchProgress(self.verbose) as progress:
+        with search_threads(threads), SearchProgress(self.verbose) as progress:
             return run_search(
                 split,
                 input_scale(split.X_train),
