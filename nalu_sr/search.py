@@ -10,10 +10,12 @@ happens afterwards, in :mod:`nalu_sr.selection`.
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 from numbers import Integral
 from typing import Any
 
@@ -27,8 +29,14 @@ from nalu_sr.architectures import (
     BuildContext,
     data_driven_init_,
 )
-from nalu_sr.extraction.candidate import Candidate, Split, extract_candidate
+from nalu_sr.extraction.candidate import (
+    Candidate,
+    Split,
+    extract_candidate,
+    hidden_features,
+)
 from nalu_sr.functions import FunctionSearchConfig, search_functions
+from nalu_sr.linalg import least_squares, relative_error
 from nalu_sr.model import StackedModel
 from nalu_sr.primitives import (
     DEFAULT_PRIMITIVES,
@@ -37,6 +45,7 @@ from nalu_sr.primitives import (
 )
 from nalu_sr.training.varpro import BodyTrainConfig, train_body
 from nalu_sr.units import SnappedUnit
+from nalu_sr.units.snapped import ProductOutput
 
 
 @dataclass(frozen=True)
@@ -306,6 +315,46 @@ def _replacement(entry: PlanEntry) -> PlanEntry:
     """Return the same run with a new seed derived reproducibly from the old one."""
     seed = (entry.seed * 1_000_003 + 1) % np.iinfo(np.int32).max
     return PlanEntry(entry.architecture, entry.width, entry.restart, seed)
+
+
+def polynomial_candidate(context: _Context) -> Candidate | None:
+    """Return the sum of every low-degree monomial, fitted, when it is exact.
+
+    A closed-form candidate next to the linear one: a polynomial law such as
+    ``3*x - x**2 - 2*x*y`` is then exact before any body trains (the power
+    family has to grow it one monomial at a time). Degree 3 for up to three
+    inputs, 2 for up to six, none beyond; the full fit must be exact on the
+    validation rows, and extraction then prunes the unused monomials.
+    """
+    split = context.split
+    exponents = polynomial_exponents(split.X_train.shape[1])
+    if not exponents:
+        return None
+    outputs = tuple(ProductOutput(row, signed=True) for row in exponents)
+    record = SnappedUnit("realnpu", split.X_train.shape[1], outputs, 0.0)
+    H_train = hidden_features([record], split.X_train)
+    H_val = hidden_features([record], split.X_val)
+    if not (np.all(np.isfinite(H_train)) and np.all(np.isfinite(H_val))):
+        return None
+    coefficients, intercept = least_squares(H_train, split.y_train, split.w_train)
+    prediction = H_val @ coefficients + intercept
+    if relative_error(prediction, split.y_val, split.w_val) > context.config.tol:
+        return None
+    entry = PlanEntry("polynomial", len(exponents), 0, 0)
+    return _extract([record], entry, context, seed=None)
+
+
+def polynomial_exponents(n_features: int) -> list[tuple[Fraction, ...]]:
+    """Exponent rows of every monomial of degree 1 to 3 (<= 3 inputs) or 2 (<= 6)."""
+    degree = 3 if n_features <= 3 else 2 if n_features <= 6 else 0
+    rows = []
+    for order in range(1, degree + 1):
+        for combo in itertools.combinations_with_replacement(range(n_features), order):
+            row = [Fraction(0)] * n_features
+            for i in combo:
+                row[i] += 1
+            rows.append(tuple(row))
+    return rows
 
 
 def _extract(

@@ -44,6 +44,7 @@ from nalu_sr.search import (
     _should_stop,
     _stops,
     _train_entry,
+    polynomial_candidate,
 )
 
 
@@ -90,6 +91,8 @@ def run_search(
     context = _Context(split, scale, symbols, config, deadline)
     linear = PlanEntry("linear", 0, 0, 0)
     _add(outcome, _extract([], linear, context, seed=None), None, [])
+    if "power" in config.architectures:
+        _add(outcome, polynomial_candidate(context), None, [])
     rows = slice(None) if body_rows is None else body_rows
     X_scaled = torch.as_tensor(split.X_train[rows] / scale, device=config.device)
     y = torch.as_tensor(split.y_train[rows], device=config.device)

@@ -78,7 +78,8 @@ def test_same_random_state_same_expression():
 
 
 def test_fitted_attributes():
-    X, y = _data(lambda X: X[:, 0] * X[:, 1])
+    # A ratio: no polynomial candidate is exact, so a body is trained.
+    X, y = _data(lambda X: X[:, 0] / X[:, 1])
     model = NALURegressor(random_state=0).fit(X, y)
     assert model.n_features_in_ == 2
     assert [str(s) for s in model.feature_symbols_] == ["x0", "x1"]
@@ -91,20 +92,20 @@ def test_fitted_attributes():
     assert model.sympy() == model.expression_
     assert model.sympy(0) == table.loc[0, "sympy_format"]
     assert model.sympy(-1) == table.loc[len(table) - 1, "sympy_format"]
-    assert model.latex() == "x_{0} x_{1}"
+    assert model.latex() == "\\frac{x_{0}}{x_{1}}"
     function = pickle.loads(pickle.dumps(model.to_callable()))
-    np.testing.assert_allclose(function(X), X[:, 0] * X[:, 1], rtol=1e-12)
+    np.testing.assert_allclose(function(X), X[:, 0] / X[:, 1], rtol=1e-12)
     linear = model.to_callable(0)
     assert linear(X).shape == (len(X),)
     module = model.to_torch()
-    np.testing.assert_allclose(module(torch.as_tensor(X)).numpy(), X[:, 0] * X[:, 1])
+    np.testing.assert_allclose(module(torch.as_tensor(X)).numpy(), X[:, 0] / X[:, 1])
     assert module.sympy() == model.expression_
     assert model.loss_ <= model.tol
     assert model.module_ is not None and model.n_iter_ >= 1
 
 
 def test_equations_frame_columns_and_types():
-    X, y = _data(lambda X: X[:, 0] * X[:, 1] + X[:, 0], seed=3)
+    X, y = _data(lambda X: X[:, 0] / X[:, 1] + X[:, 0], seed=3)
     model = NALURegressor(random_state=0).fit(X, y)
     table = model.equations_
     assert isinstance(table, pd.DataFrame)
@@ -356,11 +357,11 @@ def test_diverged_runs_are_replaced_with_new_seeds(monkeypatch):
         return real_train(body, X, y, config, generator, deadline, **kwargs)
 
     monkeypatch.setattr(search, "train_body", diverge_first)
-    X, y = _data(lambda X: X[:, 0] * X[:, 1])
+    X, y = _data(lambda X: X[:, 0] / X[:, 1])
     model = NALURegressor(random_state=0, n_restarts=1).fit(X, y)
     assert len(seeds) >= 2 and seeds[0] != seeds[1]
     assert model.n_iter_ == len(seeds)
-    assert sympy.simplify(model.expression_ - x0 * x1) == 0
+    assert sympy.simplify(model.expression_ - x0 / x1) == 0
 
 
 def _safe_sinh(x):
@@ -443,10 +444,10 @@ def test_bodies_train_on_at_most_max_samples_rows(monkeypatch):
         return real_train(body, X, y, config, generator, deadline, **kwargs)
 
     monkeypatch.setattr(search, "train_body", record_rows)
-    X, y = _data(lambda X: X[:, 0] * X[:, 1], n=1000)
+    X, y = _data(lambda X: X[:, 0] / X[:, 1], n=1000)
     model = NALURegressor(**FAST_PARAMS, max_samples=300, random_state=0).fit(X, y)
     assert rows_seen and set(rows_seen) == {300}
-    assert sympy.simplify(model.expression_ - x0 * x1) == 0
+    assert sympy.simplify(model.expression_ - x0 / x1) == 0
 
     rows_seen.clear()
     NALURegressor(**FAST_PARAMS, max_samples=None, random_state=0).fit(X, y)

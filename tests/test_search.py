@@ -1,5 +1,6 @@
 """Selection among candidates (nalu_sr.selection.select_candidate)."""
 
+import numpy as np
 import sympy
 
 from nalu_sr.extraction.candidate import Candidate
@@ -41,3 +42,25 @@ def test_a_large_factor_also_widens_the_additive_bound():
     candidates = [_candidate(13, 2.4e-4), _candidate(9, 1.7e-2)]
     assert select_candidate(candidates, tol=1e-10, selection_factor=100.0) == 1
     assert select_candidate(candidates, tol=1e-10, selection_factor=2.0) == 0
+
+
+def test_a_polynomial_law_is_exact_before_any_body_trains():
+    from nalu_sr import NALURegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-2, 3, (400, 2))
+    y = 3 * X[:, 0] - X[:, 0] ** 2 - 2 * X[:, 0] * X[:, 1]  # Lotka-Volterra
+    model = NALURegressor(random_state=0).fit(X, y)
+    x0, x1 = model.feature_symbols_
+    assert sympy.expand(model.expression_ - (3 * x0 - x0**2 - 2 * x0 * x1)) == 0
+    assert model.n_iter_ == 0 and model.module_ is None
+    assert model.equations_.loc[model.best_index_, "architecture"] == "polynomial"
+
+
+def test_polynomial_exponents_cover_low_degrees_of_few_inputs():
+    from nalu_sr.search import polynomial_exponents
+
+    assert len(polynomial_exponents(1)) == 3  # x, x**2, x**3
+    assert len(polynomial_exponents(3)) == 3 + 6 + 10
+    assert len(polynomial_exponents(6)) == 6 + 21
+    assert polynomial_exponents(7) == []
