@@ -91,7 +91,8 @@ def run_search(
     context = _Context(split, scale, symbols, config, deadline)
     linear = PlanEntry("linear", 0, 0, 0)
     _add(outcome, _extract([], linear, context, seed=None), None, [])
-    if "power" in config.architectures:
+    linear_stops = any(_stops(c, config) for c in outcome.candidates)
+    if "power" in config.architectures and not linear_stops:
         _add(outcome, polynomial_candidate(context), None, [])
     rows = slice(None) if body_rows is None else body_rows
     X_scaled = torch.as_tensor(split.X_train[rows] / scale, device=config.device)
