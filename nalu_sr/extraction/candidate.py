@@ -234,12 +234,11 @@ def _simplify_constants(
     floats with loosely matched multiples of pi is less readable than either,
     and a true law under noise has every constant matched.
     """
-    y_val, weights = split.y_val, split.w_val
-    loss = relative_error(head.predict(H_val), y_val, weights)
-    rows = _Rows(H_val, y_val, weights)
+    rows = _Rows(H_val, split.y_val, split.w_val)
+    loss = rows.loss(head)
     limit = loss_limit(loss, tol)
     if symbolic is None:
-        symbolic = symbolic_fit(head.predict(H_val), y_val, weights)
+        symbolic = symbolic_fit(head.predict(H_val), rows.y, rows.weights)
     if not symbolic:
         zero, _ = _replace_constants(head, rows, limit, _zero_only)
         return zero  # an approximation: its constants stay decimals

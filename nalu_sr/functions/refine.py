@@ -226,7 +226,7 @@ def snap_constants(
             continue
         for option in _options(float(value), c == 1, symbolic):
             trial = _with_values(current, [(t, c)], [option])
-            trial, trial_loss = refine(trial, X, z, 30, weights)
+            trial, trial_loss = refine(trial, X, z, max_nfev=30, weights=weights)
             if trial_loss <= limit:
                 current, loss = trial, trial_loss
                 break
@@ -313,7 +313,7 @@ def simpler_terms(
             trial = [*current[:index], *alternative, *current[index + 1 :]]
             loss = terms_loss(trial, X, z, weights)
             if loss > limit and refit:
-                trial, loss = refine(trial, X, z, 30, weights)
+                trial, loss = refine(trial, X, z, max_nfev=30, weights=weights)
             if loss <= limit:
                 current = trial
                 break

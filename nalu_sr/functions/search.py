@@ -241,7 +241,7 @@ class _Beam:
         )
         children = []
         for term in ranked:
-            terms, _ = refine([*state.terms, term], fit.X, fit.z, 60, fit.weights)
+            terms, _ = refine([*state.terms, term], fit.X, fit.z, weights=fit.weights)
             child = self._checked(terms)
             if child is not None:
                 children.append(child)
@@ -280,7 +280,7 @@ class _Beam:
                 )
                 if ranked:
                     terms, _ = refine(
-                        [*others, ranked[0]], fit.X, fit.z, 60, fit.weights
+                        [*others, ranked[0]], fit.X, fit.z, weights=fit.weights
                     )
                     chosen[feature] = terms[-1]
         return [chosen[i] for i in sorted(chosen)]
