@@ -9,7 +9,7 @@ from nalu_sr.training.loop import (
     train_module,
 )
 from nalu_sr.training.schedules import fractional_ramp, linear_ramp
-from nalu_sr.training.varpro import train_body
+from nalu_sr.training.varpro import train_bodies, train_body
 
 __all__ = [
     "BodyTrainConfig",
@@ -20,6 +20,7 @@ __all__ = [
     "fractional_ramp",
     "linear_ramp",
     "run_steps",
+    "train_bodies",
     "train_body",
     "train_module",
 ]

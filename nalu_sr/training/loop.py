@@ -85,7 +85,7 @@ class StepHooks:
 
 
 def run_steps(
-    parameters: Iterable[nn.Parameter],
+    parameters: Iterable[torch.Tensor],
     objective: Objective,
     n_steps: int,
     learning_rate: float,
@@ -98,8 +98,8 @@ def run_steps(
 
     Parameters
     ----------
-    parameters : iterable of torch.nn.Parameter
-        What Adam updates.
+    parameters : iterable of torch.Tensor
+        What Adam updates (leaf tensors that require gradients).
     objective : Objective
         The per-step loss and regulariser.
     n_steps : int

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 
 import torch
 
@@ -29,50 +30,57 @@ from nalu_sr.training.loop import (
     batch_rows,
     run_steps,
 )
+from nalu_sr.training.stack import BodyStack, stack_bodies
 
 
 class _ProgressiveSnapper:
-    """Freezes snappable parameter entries on their snapped values, in rounds."""
+    """Freezes snappable parameter entries on their snapped values, in rounds.
 
-    def __init__(self, body: StackedModel) -> None:
-        self._pairs = body.discrete_parameters()
-        self._masks = [torch.zeros_like(p, dtype=torch.bool) for p, _ in self._pairs]
-        self._targets = [target.clone() for _, target in self._pairs]
+    Works on a :class:`~nalu_sr.training.stack.BodyStack`: every member
+    freezes the most certain entries of its own parameters.
+    """
+
+    def __init__(self, stack: BodyStack) -> None:
+        self._views = stack.discrete_views()
+        self._masks = [torch.zeros_like(v, dtype=torch.bool) for v in self._views]
+        self._targets = [target.clone() for target in stack.snap_targets()]
 
     def freeze_fraction(
         self, fraction: float, fresh_targets: list[torch.Tensor]
     ) -> None:
-        """Freeze the most certain ``fraction`` of all entries, keeping earlier ones."""
-        if not self._pairs:
+        """Freeze each member's surest ``fraction`` of entries, and earlier ones."""
+        if not self._views:
             return
         distances = torch.cat(
             [
-                torch.abs(p.detach() - t).flatten()
-                for (p, _), t in zip(self._pairs, fresh_targets, strict=True)
-            ]
+                torch.abs(v.detach() - t).flatten(1)
+                for v, t in zip(self._views, fresh_targets, strict=True)
+            ],
+            dim=1,
         )
-        if distances.numel() == 0:
+        if distances.shape[1] == 0:
             return
-        n_frozen = math.ceil(fraction * distances.numel())
-        order = torch.argsort(distances, stable=True)[:n_frozen]
-        flat = torch.zeros(distances.numel(), dtype=torch.bool)
-        flat[order] = True
+        n_frozen = math.ceil(fraction * distances.shape[1])
+        order = torch.argsort(distances, dim=1, stable=True)[:, :n_frozen]
+        flat = torch.zeros_like(distances, dtype=torch.bool)
+        flat.scatter_(1, order, True)
         offset = 0
-        for i, (p, _) in enumerate(self._pairs):
-            chosen = flat[offset : offset + p.numel()].view_as(p)
+        for i, view in enumerate(self._views):
+            size = view[0].numel()
+            chosen = flat[:, offset : offset + size].view_as(view)
             newly = chosen & ~self._masks[i]
             self._targets[i] = torch.where(newly, fresh_targets[i], self._targets[i])
             self._masks[i] |= chosen
-            offset += p.numel()
+            offset += size
         self.project()
 
     def project(self) -> None:
         """Put frozen entries back on their snapped values."""
         with torch.no_grad():
-            for (p, _), mask, target in zip(
-                self._pairs, self._masks, self._targets, strict=True
+            for view, mask, target in zip(
+                self._views, self._masks, self._targets, strict=True
             ):
-                p.copy_(torch.where(mask, target, p))
+                view.copy_(torch.where(mask, target, view))
 
 
 def _snap_steps(config: BodyTrainConfig) -> dict[int, float]:
@@ -121,45 +129,157 @@ def train_body(
     TrainResult
         ``loss`` is the relative MSE on all rows after the last snapping round.
     """
-    start_loss, start_state = _snapped_state(body, X, y, weights)
-    snapper = _ProgressiveSnapper(body)
+    return train_bodies([body], X, y, config, generator, deadline, weights)[0]
+
+
+def train_bodies(
+    bodies: Sequence[StackedModel],
+    X: torch.Tensor,
+    y: torch.Tensor,
+    config: BodyTrainConfig,
+    generator: torch.Generator | None = None,
+    deadline: float | None = None,
+    weights: torch.Tensor | None = None,
+) -> list[TrainResult]:
+    """Train bodies of one shape together, as :func:`train_body` trains one.
+
+    Several bodies train as one batched model (their parameters stacked, see
+    :mod:`nalu_sr.training.stack`): one optimiser step advances every body,
+    each on its own loss, so each follows the path it would follow alone up
+    to floating-point rounding, except that all bodies see the same
+    mini-batch rows (drawn from ``generator``). A body that converges or
+    diverges stops changing while the others train on.
+
+    Parameters
+    ----------
+    bodies : sequence of StackedModel
+        Bodies with parameters of the same shapes; trained in place.
+    X, y, config, generator, deadline, weights
+        As for :func:`train_body`.
+
+    Returns
+    -------
+    list of TrainResult
+        One result per body, in order.
+    """
+    starts = [_snapped_state(body, X, y, weights) for body in bodies]
+    stack = stack_bodies(bodies)
+    members = _Members(stack)
+    snapper = _ProgressiveSnapper(stack)
     snap_at = _snap_steps(config)
 
     def before(step: int) -> None:
         if step in snap_at:
-            snapper.freeze_fraction(snap_at[step], _snap_targets(body))
+            snapper.freeze_fraction(snap_at[step], stack.snap_targets())
 
     def data_loss(step: int) -> torch.Tensor:
         rows = batch_rows(len(X), config.batch_size, generator)
         batch_weights = None if weights is None else weights[rows]
-        fitted = ridge_fitted_values(
-            body(X[rows]), y[rows], config.ridge, batch_weights
+        errors = stack.errors(
+            X[rows], y[rows], config.ridge, batch_weights, members.active
         )
-        return relative_error_torch(fitted, y[rows], batch_weights)
+        return members.record(errors)
 
     def after(step: int) -> bool:
-        body.constrain_()
+        stack.constrain_()
         snapper.project()
-        return step % _CONVERGENCE_CHECK_EVERY == 0 and (
-            _past(deadline) or _snaps_exactly(body, X, y, weights)
-        )
+        members.hold()
+        if step % _CONVERGENCE_CHECK_EVERY == 0:
+            if _past(deadline):
+                return True
+            members.finish_exact(X, y, weights)
+        return not members.active
 
-    objective = Objective(data_loss, config.penalty_at, lambda: _pull(body))
-    body.train()
-    result = run_steps(
-        body.parameters(),
+    objective = Objective(data_loss, config.penalty_at, lambda: stack.pull().sum())
+    for body in bodies:
+        body.train()
+    run_steps(
+        stack.parameters(),
         objective,
         config.max_iter,
         config.learning_rate,
         StepHooks(before, after),
     )
-    if result.diverged:
-        return result
-    snapper.freeze_fraction(1.0, _snap_targets(body))
+    snapper.freeze_fraction(1.0, stack.snap_targets())
+    stack.sync_to_bodies()
+    return [
+        _finish(body, start, members, k, X, y, config, weights)
+        for k, (body, start) in enumerate(zip(bodies, starts, strict=True))
+    ]
+
+
+class _Members:
+    """Which members of a stack still train, and each one's loss history.
+
+    A member leaves when its loss becomes non-finite (diverged) or when it
+    snaps exactly; from then on its values are held where they were.
+    """
+
+    def __init__(self, stack: BodyStack) -> None:
+        self.stack = stack
+        self.active = list(range(stack.size))
+        self.diverged = [False] * stack.size
+        self.histories: list[list[float]] = [[] for _ in range(stack.size)]
+        self._held: dict[int, list[torch.Tensor]] = {}
+
+    def record(self, errors: torch.Tensor) -> torch.Tensor:
+        """Record the active members' losses (in order); return the finite ones' sum.
+
+        The sum is NaN when no member is left, which ends the steps.
+        """
+        values = errors.detach().tolist()
+        finite = [math.isfinite(value) for value in values]
+        for k, value, ok in zip(list(self.active), values, finite, strict=True):
+            if ok:
+                self.histories[k].append(value)
+            else:
+                self.diverged[k] = True
+                self._leave(k)
+        if not self.active:
+            return torch.tensor(math.nan)
+        if all(finite):
+            return errors.sum()
+        return errors[torch.tensor(finite, device=errors.device)].sum()
+
+    def hold(self) -> None:
+        """Put the members that left back on their values."""
+        for k, values in self._held.items():
+            self.stack.restore(k, values)
+
+    def finish_exact(
+        self, X: torch.Tensor, y: torch.Tensor, weights: torch.Tensor | None
+    ) -> None:
+        """Snap and retire every active member that snaps exactly."""
+        self.stack.sync_to_bodies(self.active)
+        for k in list(self.active):
+            if _snaps_exactly(self.stack.bodies[k], X, y, weights):
+                self.stack.sync_from_body(k)
+                self._leave(k)
+
+    def _leave(self, k: int) -> None:
+        self.active.remove(k)
+        self._held[k] = self.stack.snapshot(k)
+
+
+def _finish(
+    body: StackedModel,
+    start: tuple[float, dict[str, torch.Tensor]],
+    members: _Members,
+    k: int,
+    X: torch.Tensor,
+    y: torch.Tensor,
+    config: BodyTrainConfig,
+    weights: torch.Tensor | None,
+) -> TrainResult:
+    """Member ``k``'s result; its snapped start wins if training made it worse."""
+    history = members.histories[k]
+    if members.diverged[k]:
+        return TrainResult(math.inf, history, diverged=True)
+    start_loss, start_state = start
     if start_loss < _snapped_state(body, X, y, weights)[0]:
         body.load_state_dict(start_state)  # training made the snapped start worse
     body.eval()
-    return _final_result(body, X, y, config, result.history, weights)
+    return _final_result(body, X, y, config, history, weights)
 
 
 def _snap_targets(body: StackedModel) -> list[torch.Tensor]:
@@ -221,14 +341,6 @@ def _snaps_exactly(
         body.load_state_dict(state)
         return True
     return False
-
-
-def _pull(body: StackedModel) -> torch.Tensor:
-    """Mean distance of snappable parameters from their snapped values."""
-    pairs = body.discrete_parameters()
-    if not pairs:
-        return body.penalty()
-    return torch.stack([torch.abs(p - target).mean() for p, target in pairs]).sum()
 
 
 def _final_result(
