@@ -43,6 +43,7 @@ PARAMETER_CONSTRAINTS: Mapping[str, list[Any]] = MappingProxyType(
         "architectures": [Iterable],
         "hidden_widths": [None, _COUNT, Iterable],
         "n_restarts": [_COUNT],
+        "restart_batch": [_COUNT],
         "max_iter": [_COUNT],
         "learning_rate_init": [_POSITIVE],
         "batch_size": [None, _COUNT],

@@ -88,6 +88,14 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
     n_restarts : int, default=3
         Training runs per family and width. The first runs of the ``"power"``
         family start from data-driven initialisations.
+    restart_batch : int, default=1
+        Restarts of one family and width that train together as one batched
+        model (their parameters stacked, :func:`torch.func.vmap`), so that
+        one optimiser step advances all of them; each still gets its own
+        formula. Each restart follows the path it would follow alone up to
+        floating-point rounding (and shares the mini-batch rows when
+        ``batch_size`` is set), so the formula for a given ``random_state``
+        can change with this setting. See docs/parallel.md for its speed.
     max_iter : int, default=800
         Optimiser steps per training run.
     learning_rate_init : float, default=0.05
@@ -201,6 +209,7 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
         architectures: Sequence[str] = DEFAULT_ARCHITECTURES,
         hidden_widths: int | Sequence[int] | None = None,
         n_restarts: int = 3,
+        restart_batch: int = 1,
         max_iter: int = 800,
         learning_rate_init: float = 0.05,
         batch_size: int | None = None,
@@ -220,6 +229,7 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
         self.architectures = architectures
         self.hidden_widths = hidden_widths
         self.n_restarts = n_restarts
+        self.restart_batch = restart_batch
         self.max_iter = max_iter
         self.learning_rate_init = learning_rate_init
         self.batch_size = batch_size

@@ -43,7 +43,8 @@ from nalu_sr.primitives import (
     PrimitiveSet,
     resolve_primitives,
 )
-from nalu_sr.training.varpro import BodyTrainConfig, train_body
+from nalu_sr.training.stack import same_shape
+from nalu_sr.training.varpro import BodyTrainConfig, train_bodies, train_body
 from nalu_sr.units import SnappedUnit
 from nalu_sr.units.snapped import ProductOutput
 
@@ -73,6 +74,7 @@ class SearchConfig:
     max_samples: int | None = None
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
     n_jobs: int | None = None
+    restart_batch: int = 1
 
 
 def resolve_search_config(params: Mapping[str, Any]) -> SearchConfig:
@@ -112,6 +114,7 @@ def resolve_search_config(params: Mapping[str, Any]) -> SearchConfig:
         max_samples=_optional_int(params["max_samples"]),
         device=torch.device(params["device"]),
         n_jobs=params["n_jobs"],
+        restart_batch=int(params["restart_batch"]),
     )
 
 
@@ -203,17 +206,52 @@ def plan_search(
     ]
 
 
-def _train_entry(
+def _train_entries(
+    entries: Sequence[PlanEntry],
+    config: SearchConfig,
+    X_scaled: torch.Tensor,
+    y: torch.Tensor,
+    previous: Sequence[StackedModel | None],
+    deadline: float | None = None,
+    weights: torch.Tensor | None = None,
+) -> list[tuple[StackedModel, list[float], bool]]:
+    """Build, initialise and train bodies; return each one, its history, divergence.
+
+    Bodies of one shape (restarts of one family and width) train together
+    as one batched model; mini-batch rows come from the first entry's seed.
+    """
+    generators = [torch.Generator().manual_seed(entry.seed) for entry in entries]
+    bodies = [
+        _initial_body(entry, config, X_scaled, y, generator, start, weights)
+        for entry, generator, start in zip(entries, generators, previous, strict=True)
+    ]
+    if len(bodies) > 1 and same_shape(bodies):
+        results = train_bodies(
+            bodies, X_scaled, y, config.train, generators[0], deadline, weights
+        )
+    else:
+        results = [
+            train_body(
+                body, X_scaled, y, config.train, generator, deadline, weights=weights
+            )
+            for body, generator in zip(bodies, generators, strict=True)
+        ]
+    return [
+        (body.cpu(), result.history, result.diverged)
+        for body, result in zip(bodies, results, strict=True)
+    ]
+
+
+def _initial_body(
     entry: PlanEntry,
     config: SearchConfig,
     X_scaled: torch.Tensor,
     y: torch.Tensor,
+    generator: torch.Generator,
     previous: StackedModel | None,
-    deadline: float | None = None,
-    weights: torch.Tensor | None = None,
-) -> tuple[StackedModel, list[float], bool]:
-    """Build, initialise and train one body; return it, its history, divergence."""
-    generator = torch.Generator().manual_seed(entry.seed)
+    weights: torch.Tensor | None,
+) -> StackedModel:
+    """Build one entry's body on the data's device, with its data-driven start."""
     architecture = ARCHITECTURES[entry.architecture]
     context = BuildContext(X_scaled.shape[1], entry.width, generator, config.primitives)
     body = architecture.build(context)
@@ -223,10 +261,7 @@ def _train_entry(
     data_driven_init_(
         body, entry.architecture, X_scaled, y, entry.restart, previous, weights
     )
-    result = train_body(
-        body, X_scaled, y, config.train, generator, deadline, weights=weights
-    )
-    return body.cpu(), result.history, result.diverged
+    return body
 
 
 def _function_rounds(config: SearchConfig) -> list[FunctionRound]:

@@ -43,7 +43,7 @@ from nalu_sr.search import (
     _replacement,
     _should_stop,
     _stops,
-    _train_entry,
+    _train_entries,
     polynomial_candidate,
 )
 
@@ -144,27 +144,30 @@ class EntryResult:
 MAX_REPLACEMENTS = 2
 
 
-def run_entry(
-    entry: PlanEntry,
+def run_entries(
+    entries: Sequence[PlanEntry],
     data: _JobData,
-    previous: StackedModel | None,
+    previous: Sequence[StackedModel | None],
     deadline: float | None,
     optional: bool,
-) -> EntryResult | None:
-    """Train one plan entry, snap it and extract its candidate (one job).
+) -> list[EntryResult] | None:
+    """Train plan entries together, snap them and extract their candidates (one job).
 
-    A run whose loss becomes non-finite is replaced by a run with a seed
-    derived from its own, at most :data:`MAX_REPLACEMENTS` times, inside the
-    job, so that which seeds run never depends on the workers.
+    The entries are restarts of one family and width (see
+    ``SearchConfig.restart_batch``); they train as one batched model. A run
+    whose loss becomes non-finite is replaced by a run with a seed derived
+    from its own, at most :data:`MAX_REPLACEMENTS` times, inside the job, so
+    that which seeds run never depends on the workers.
 
     Parameters
     ----------
-    entry : PlanEntry
-        The run.
+    entries : sequence of PlanEntry
+        The runs.
     data : _JobData
         Data, settings and symbols.
-    previous : StackedModel or None
-        Best body one width smaller, for the data-driven start.
+    previous : sequence of StackedModel or None
+        For each entry, the best body one width smaller, for the data-driven
+        start.
     deadline : float or None
         End of the time budget as a :func:`time.time` value (clocks of
         another machine agree on it, ``perf_counter`` values do not).
@@ -174,34 +177,58 @@ def run_entry(
 
     Returns
     -------
-    EntryResult or None
-        The runs and the last run's body, history and candidate.
+    list of EntryResult or None
+        For each entry, its runs and the last run's body, history and candidate.
     """
     context = replace(data.context, deadline=local_deadline(deadline))
     if context.config.device.type == "cpu":
         use_one_thread()
     if optional and _past(context.deadline):
         return None
-    runs = []
-    for _ in range(MAX_REPLACEMENTS + 1):
+    trained = _train_entries(
+        entries,
+        context.config,
+        data.X_scaled,
+        data.y,
+        previous,
+        context.deadline,
+        data.weights,
+    )
+    return [
+        _finish_entry(entry, start, run, data, context)
+        for entry, start, run in zip(entries, previous, trained, strict=True)
+    ]
+
+
+def _finish_entry(
+    entry: PlanEntry,
+    previous: StackedModel | None,
+    trained: tuple[StackedModel, list[float], bool],
+    data: _JobData,
+    context: _Context,
+) -> EntryResult:
+    """Replace a diverged run (at most :data:`MAX_REPLACEMENTS` times), then extract."""
+    runs = [entry]
+    body, history, diverged = trained
+    while diverged and len(runs) <= MAX_REPLACEMENTS:
+        entry = _replacement(entry)
         runs.append(entry)
-        body, history, diverged = _train_entry(
-            entry,
+        ((body, history, diverged),) = _train_entries(
+            [entry],
             context.config,
             data.X_scaled,
             data.y,
-            previous,
+            [previous],
             context.deadline,
             data.weights,
         )
-        if not diverged:
-            # Snapped on the scaled rows it trained on: a copy of every
-            # training row would double the memory of a large table.
-            records = body.snap(data.X_scaled.cpu())
-            candidate = _extract(records, entry, context, seed=entry.seed)
-            return EntryResult(runs, False, body, history, candidate)
-        entry = _replacement(entry)
-    return EntryResult(runs, True)
+    if diverged:
+        return EntryResult(runs, True)
+    # Snapped on the scaled rows it trained on: a copy of every training row
+    # would double the memory of a large table.
+    records = body.snap(data.X_scaled.cpu())
+    candidate = _extract(records, entry, context, seed=entry.seed)
+    return EntryResult(runs, False, body, history, candidate)
 
 
 class _PlanRun:
@@ -245,6 +272,7 @@ class _PlanRun:
         self.limit = len(self.plan)  # entries from here on are never kept
         self.parents = [_parents(self.plan, i) for i in range(len(self.plan))]
         self.heights = _heights(self.parents)
+        self.groups = _groups(self.plan, data.context.config.restart_batch)
 
     def run(self, workers: Workers) -> None:
         """Run waves and function rounds until the plan ends or the search stops.
@@ -262,8 +290,9 @@ class _PlanRun:
                 if self._round_due() and not self._function_round():
                     if workers.size == 1:
                         return  # the wave has not run: skip it
-                for i, result in zip(wave, results, strict=True):
-                    self._record(i, result)
+                for group, group_results in zip(wave, results, strict=True):
+                    for k, i in enumerate(group):
+                        self._record(i, group_results and group_results[k])
                     self.commit()
 
     def _round_due(self) -> bool:
@@ -287,34 +316,48 @@ class _PlanRun:
             return self.barriers.pop(0)
         return len(self.plan)
 
-    def _wave(self, size: int) -> list[int]:
-        """Up to ``size`` entries ready to start.
+    def _wave(self, size: int) -> list[list[int]]:
+        """Up to ``size`` jobs ready to start, each a group of entries.
 
-        An entry is ready once its parents have finished. Entries past the
+        A group (restarts of one family and width that train together, see
+        :func:`_groups`) is ready once every member's parents have finished;
+        members that could never be kept are left out. Groups past the
         function search's place start too (the workers train them while this
-        process searches); they are kept only after it. Ready entries start in
+        process searches); they are kept only after it. Ready groups start in
         plan order, so that an exact one is kept as early as possible, except
-        without early stopping on several workers, where the entries that
-        head the longest chains of wider bodies start first.
+        without early stopping on several workers, where the groups that head
+        the longest chains of wider bodies start first.
         """
         ready = [
-            i
-            for i in range(self.next, self.limit)
-            if i not in self.dispatched and all(j in self.done for j in self.parents[i])
+            members
+            for group in self.groups
+            if group[0] >= self.next and not self.dispatched.intersection(group)
+            for members in [[i for i in group if i < self.limit]]
+            if members and all(j in self.done for i in members for j in self.parents[i])
         ]
         if size > 1 and not self.data.context.config.early_stopping:
             # Nothing stops the search early: start the longest chains first.
-            ready.sort(key=lambda i: -self.heights[i])
+            ready.sort(key=lambda group: -max(self.heights[i] for i in group))
         return ready[:size]
 
-    def _start(self, workers: Workers, wave: list[int]) -> Generator[Any, None, None]:
+    def _start(
+        self, workers: Workers, wave: list[list[int]]
+    ) -> Generator[Any, None, None]:
         """Start the wave's jobs; return their results, in wave order."""
-        self.dispatched.update(wave)
+        for group in wave:
+            self.dispatched.update(group)
         deadline = wall_deadline(self.data.context.deadline)
         calls = [
-            (self.plan[i], self.data, self._previous(i), deadline, i > 0) for i in wave
+            (
+                [self.plan[i] for i in group],
+                self.data,
+                [self._previous(i) for i in group],
+                deadline,
+                group[0] > 0,
+            )
+            for group in wave
         ]
-        return workers.map(run_entry, calls)
+        return workers.map(run_entries, calls)
 
     def _record(self, i: int, result: EntryResult | None) -> None:
         """Store a finished job's result; an exact one ends the plan after it."""
@@ -360,6 +403,20 @@ class _PlanRun:
                 n_queued = len(self.plan) - self.next + (not last)
                 candidate = None if diverged else result.candidate
                 self.callback(_event(outcome, entry, candidate, diverged, n_queued))
+
+
+def _groups(plan: Sequence[PlanEntry], size: int) -> list[list[int]]:
+    """Partition the plan into groups of up to ``size`` consecutive restarts.
+
+    Restarts ``r`` with the same ``r // size`` of one family and width form
+    a group (they train as one batched model); groups are ordered by their
+    first entry.
+    """
+    keyed: dict[tuple[str, int, int], list[int]] = {}
+    for i, entry in enumerate(plan):
+        key = (entry.architecture, entry.width, entry.restart // size)
+        keyed.setdefault(key, []).append(i)
+    return sorted(keyed.values(), key=lambda group: group[0])
 
 
 def _heights(parents: Sequence[Sequence[int]]) -> list[int]:

@@ -39,6 +39,7 @@ WRONG_VALUES = [
     ("hidden_widths", (True,), "must hold ints >= 1. Got (True,) instead."),
     ("n_restarts", 0, f"{INT_AT_LEAST_1}. Got 0 instead."),
     ("n_restarts", 1.5, f"{INT_AT_LEAST_1}. Got 1.5 instead."),
+    ("restart_batch", 0, f"{INT_AT_LEAST_1}. Got 0 instead."),
     ("max_iter", "800", f"{INT_AT_LEAST_1}. Got '800' instead."),
     ("max_iter", True, f"{INT_AT_LEAST_1}. Got True instead."),
     ("learning_rate_init", 0, f"{POSITIVE}. Got 0 instead."),

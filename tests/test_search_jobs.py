@@ -86,19 +86,24 @@ def test_the_dask_backend_gives_the_same_candidates():
 def _diverging(n_diverging):
     calls = []
 
-    def train(entry, config, X, y, previous, deadline, weights=None):
-        calls.append(entry.seed)
-        body, history, _ = original(entry, config, X, y, previous, deadline, weights)
-        return body, history, len(calls) <= n_diverging
+    def train(entries, config, X, y, previous, deadline, weights=None):
+        results = []
+        for entry, start in zip(entries, previous, strict=True):
+            calls.append(entry.seed)
+            ((body, history, _),) = original(
+                [entry], config, X, y, [start], deadline, weights
+            )
+            results.append((body, history, len(calls) <= n_diverging))
+        return results
 
-    original = search_jobs._train_entry
+    original = search_jobs._train_entries
     return train, calls
 
 
 @pytest.mark.parametrize("n_diverging", [1, search_jobs.MAX_REPLACEMENTS + 1])
 def test_a_diverged_run_is_replaced_inside_its_job(monkeypatch, n_diverging):
     train, seeds = _diverging(n_diverging)
-    monkeypatch.setattr(search_jobs, "_train_entry", train)
+    monkeypatch.setattr(search_jobs, "_train_entries", train)
     law, _, _ = SEARCHES["ratio"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -219,3 +224,33 @@ def test_function_rounds_take_turns_with_the_restarts(monkeypatch, n_jobs):
     assert order == [
         "restart 0", "round", "restart 1", "round", "restart 2", "round", "round",
     ]  # fmt: skip
+
+
+def test_groups_hold_consecutive_restarts_of_one_body():
+    plan = [
+        PlanEntry(name, width, restart, seed=10 * restart + width)
+        for restart in range(5)
+        for name, width in [("power", 1), ("power", 2), ("sum-power", 1)]
+    ]
+    groups = search_jobs._groups(plan, 2)
+    assert [[(plan[i].architecture, plan[i].width, plan[i].restart) for i in g]
+            for g in groups[:3]] == [
+        [("power", 1, 0), ("power", 1, 1)],
+        [("power", 2, 0), ("power", 2, 1)],
+        [("sum-power", 1, 0), ("sum-power", 1, 1)],
+    ]  # fmt: skip
+    assert sorted(i for g in groups for i in g) == list(range(len(plan)))
+    assert [len(g) for g in groups] == [2, 2, 2, 2, 2, 2, 1, 1, 1]
+    assert search_jobs._groups(plan, 1) == [[i] for i in range(len(plan))]
+
+
+@pytest.mark.parametrize("name", ["ratio", "no early stopping"])
+def test_batched_restarts_run_the_same_plan_with_any_n_jobs(name):
+    law, truth, params = SEARCHES[name]
+    one = _fit(law, 1, n_restarts=3, **params)
+    batched = _fit(law, 1, n_restarts=3, restart_batch=2, **params)
+    on_workers = _fit(law, 2, n_restarts=3, restart_batch=2, **params)
+    assert sympy.simplify(batched.expression_ - truth) == 0
+    assert _table(batched) == _table(on_workers)
+    if not params.get("early_stopping", True):
+        assert batched.n_iter_ == one.n_iter_ == 2 * 2 * 3  # every run, batched
