@@ -57,6 +57,12 @@ def _build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--restarts", type=int, default=3, help="runs per family/width")
     fit.add_argument("--max-time", type=float, default=None, help="budget in seconds")
     fit.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        help="candidate trainings at once (-1: all cores)",
+    )
+    fit.add_argument(
         "--architectures", nargs="+", default=None, help="body families to search"
     )
     fit.add_argument("--primitives", nargs="+", default=None, help="built-in names")
@@ -213,6 +219,7 @@ def _fit_params(arguments: argparse.Namespace) -> dict[str, Any]:
         "random_state": arguments.seed,
         "n_restarts": arguments.restarts,
         "max_time": arguments.max_time,
+        "n_jobs": arguments.jobs,
         # The progress line; it draws only where stderr is a terminal.
         "verbose": 1,
     }

@@ -345,3 +345,22 @@ def test_a_misspelled_weight_column_is_named(force_csv, capsys):
     arguments = ["fit", str(force_csv), "--target", "force", "--weight", "mas"]
     assert main(arguments) == 2
     assert "did you mean 'mass'?" in capsys.readouterr().err
+
+
+def test_jobs_reaches_the_estimator(force_csv, tmp_path, capsys, monkeypatch):
+    from nalu_sr.estimator import NALURegressor
+
+    seen = {}
+    real_fit = NALURegressor.fit
+
+    def fit(self, X, y, sample_weight=None):
+        seen["n_jobs"] = self.n_jobs
+        return real_fit(self, X, y, sample_weight)
+
+    monkeypatch.setattr(NALURegressor, "fit", fit)
+    argv = _fit_argv(force_csv, tmp_path / "m.json", "--restarts", "1", "--jobs", "2")
+    assert main(argv) == 0
+    assert seen == {"n_jobs": 2}
+    assert "formula: mass*speed/radius" in capsys.readouterr().out
+    assert main(_fit_argv(force_csv, tmp_path / "m.json", "--jobs", "0")) == 2
+    assert "'n_jobs' parameter of NALURegressor must be" in _one_error_line(capsys)
