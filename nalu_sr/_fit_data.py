@@ -149,6 +149,7 @@ def decade_scales(X: np.ndarray, y: np.ndarray) -> DecadeScales:
 
 def _decade(values: np.ndarray) -> int:
     """Decade of the root mean square of ``values``; 0 near 1 or for zeros."""
+    values = np.asarray(values, dtype=np.float64)
     largest = float(np.max(np.abs(values))) if values.size else 0.0
     if largest == 0 or not math.isfinite(largest):
         return 0
@@ -159,9 +160,13 @@ def _decade(values: np.ndarray) -> int:
 
 
 def _shift(values: np.ndarray, decade: int) -> np.ndarray:
-    """Divide by ``10**decade``, by an exactly representable power of ten."""
+    """Divide by ``10**decade``, by an exactly representable power of ten.
+
+    Shifted values are float64 whatever the input's precision.
+    """
     if decade == 0:
         return values
+    values = np.asarray(values, dtype=np.float64)
     return values / 10.0**decade if decade > 0 else values * 10.0**-decade
 
 
@@ -191,16 +196,48 @@ def split_rows(
     Returns
     -------
     Split
-        Training and validation rows.
+        Training and validation rows, as float64 (float32 inputs are cast a
+        block of rows at a time, so that no float64 copy of the whole input
+        is made besides the split itself).
     """
     n_val = held_out_rows(len(y), validation_fraction)
     if n_val == 0:
+        X = np.asarray(X, dtype=np.float64)  # a few rows only
         return Split(X, y, X, y, weights, weights)
     order = random_state.permutation(len(y))
     val, train = order[:n_val], order[n_val:]
+    X_train, X_val = take_rows(X, train), take_rows(X, val)
     if weights is None:
-        return Split(X[train], y[train], X[val], y[val])
-    return Split(X[train], y[train], X[val], y[val], weights[train], weights[val])
+        return Split(X_train, y[train], X_val, y[val])
+    return Split(X_train, y[train], X_val, y[val], weights[train], weights[val])
+
+
+#: Rows cast from float32 to float64 at a time by :func:`take_rows`.
+CAST_BLOCK_ROWS = 65536
+
+
+def take_rows(X: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Return ``X[rows]`` as float64, casting a block of rows at a time.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Inputs, float64 or float32.
+    rows : ndarray of int
+        Row indices.
+
+    Returns
+    -------
+    ndarray of shape (len(rows), n_features)
+        A float64 copy of the rows.
+    """
+    if X.dtype == np.float64:
+        return X[rows]
+    taken = np.empty((len(rows), X.shape[1]), dtype=np.float64)
+    for start in range(0, len(rows), CAST_BLOCK_ROWS):
+        block = rows[start : start + CAST_BLOCK_ROWS]
+        taken[start : start + len(block)] = X[block]
+    return taken
 
 
 def row_weights(

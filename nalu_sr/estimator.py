@@ -272,7 +272,9 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
             The fitted estimator.
         """
         config = self._check_params()
-        X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
+        # float32 stays float32 until the split casts it (no full float64 copy).
+        dtype = [np.float64, np.float32]
+        X, y = validate_data(self, X, y, y_numeric=True, dtype=dtype)
         y = np.asarray(y, dtype=np.float64)
         X, y, weights = row_weights(sample_weight, X, y)
         random_state = check_random_state(self.random_state)

@@ -164,3 +164,31 @@ def test_restore_undoes_the_normalisation_exactly():
     X_n, y_n = scales.normalise(X, np.array([1e4, 2e4]))
     np.testing.assert_allclose(X_n, [[2.0, 3.0], [5.0, 7.0]], rtol=1e-15)
     np.testing.assert_array_equal(y_n, [1.0, 2.0])
+
+
+def test_float32_input_is_cast_exactly_and_finds_the_same_law():
+    rng = np.random.default_rng(0)
+    X32 = rng.uniform(1, 5, size=(300, 2)).astype(np.float32)
+    X64 = X32.astype(np.float64)
+    y = X64[:, 0] * X64[:, 1] ** 2
+    settings = {"random_state": 0, "architectures": ("power",)}
+    from_32 = NALURegressor(**settings).fit(X32, y)
+    from_64 = NALURegressor(**settings).fit(X64, y)
+    assert from_32.expression_ == from_64.expression_
+    assert from_32.loss_ == from_64.loss_ and from_32.exact_
+    # Inputs in millivolts are shifted by a power of ten in float64, exactly.
+    small = X32 * np.float32(1e-6)
+    law = small.astype(np.float64)
+    scaled = NALURegressor(**settings).fit(small, law[:, 0] * law[:, 1] ** 2)
+    assert scaled.exact_
+
+
+def test_take_rows_casts_float32_in_blocks(monkeypatch):
+    from nalu_sr import _fit_data
+
+    monkeypatch.setattr(_fit_data, "CAST_BLOCK_ROWS", 3)
+    X = np.arange(20, dtype=np.float32).reshape(10, 2) / np.float32(3)
+    rows = np.array([9, 0, 4, 4, 7, 1, 2])
+    taken = _fit_data.take_rows(X, rows)
+    assert taken.dtype == np.float64
+    assert np.array_equal(taken, X.astype(np.float64)[rows])
