@@ -232,7 +232,8 @@ def take_rows(X: np.ndarray, rows: np.ndarray) -> np.ndarray:
         A float64 copy of the rows.
     """
     if X.dtype == np.float64:
-        return X[rows]
+        rows_of_X: np.ndarray = X[rows]
+        return rows_of_X
     taken = np.empty((len(rows), X.shape[1]), dtype=np.float64)
     for start in range(0, len(rows), CAST_BLOCK_ROWS):
         block = rows[start : start + CAST_BLOCK_ROWS]
