@@ -50,7 +50,7 @@ SUITES: dict[str, Suite] = {
     "strogatz": Suite("benchmarks.sr.suite", _SR),
     "parallel": Suite(
         "benchmarks.parallel",
-        "candidates trained per second for n_jobs 1 and 2 on one search",
+        "candidates trained per second for n_jobs 1 and 2 and batched restarts 1/4/16",
     ),
     "recovery": Suite(
         "benchmarks.recovery",

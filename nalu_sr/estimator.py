@@ -88,11 +88,14 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
     n_restarts : int, default=3
         Training runs per family and width. The first runs of the ``"power"``
         family start from data-driven initialisations.
-    restart_batch : int, default=1
+    restart_batch : int, default=16
         Restarts of one family and width that train together as one batched
         model (their parameters stacked, :func:`torch.func.vmap`), so that
         one optimiser step advances all of them; each still gets its own
-        formula. Each restart follows the path it would follow alone up to
+        formula. The first restart, which starts from the data-driven
+        initialisation and often snaps exactly at once, always trains alone;
+        restarts ``1..restart_batch`` form the next batch, and so on. Each
+        restart follows the path it would follow alone up to
         floating-point rounding (and shares the mini-batch rows when
         ``batch_size`` is set), so the formula for a given ``random_state``
         can change with this setting. See docs/parallel.md for its speed.
@@ -209,7 +212,7 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
         architectures: Sequence[str] = DEFAULT_ARCHITECTURES,
         hidden_widths: int | Sequence[int] | None = None,
         n_restarts: int = 3,
-        restart_batch: int = 1,
+        restart_batch: int = 16,
         max_iter: int = 800,
         learning_rate_init: float = 0.05,
         batch_size: int | None = None,

@@ -406,16 +406,18 @@ class _PlanRun:
 
 
 def _groups(plan: Sequence[PlanEntry], size: int) -> list[list[int]]:
-    """Partition the plan into groups of up to ``size`` consecutive restarts.
+    """Partition the plan into groups of restarts that train together.
 
-    Restarts ``r`` with the same ``r // size`` of one family and width form
-    a group (they train as one batched model); groups are ordered by their
-    first entry.
+    Restart 0 of each family and width trains alone: it starts from the
+    data-driven initialisation and often snaps exactly at once, which must
+    end the search without waiting for other runs. Restarts ``1..size``,
+    ``size + 1..2 * size`` and so on form the following groups. Groups are
+    ordered by their first entry.
     """
     keyed: dict[tuple[str, int, int], list[int]] = {}
     for i, entry in enumerate(plan):
-        key = (entry.architecture, entry.width, entry.restart // size)
-        keyed.setdefault(key, []).append(i)
+        block = 0 if entry.restart == 0 else 1 + (entry.restart - 1) // size
+        keyed.setdefault((entry.architecture, entry.width, block), []).append(i)
     return sorted(keyed.values(), key=lambda group: group[0])
 
 

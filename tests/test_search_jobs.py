@@ -234,13 +234,14 @@ def test_groups_hold_consecutive_restarts_of_one_body():
     ]
     groups = search_jobs._groups(plan, 2)
     assert [[(plan[i].architecture, plan[i].width, plan[i].restart) for i in g]
-            for g in groups[:3]] == [
-        [("power", 1, 0), ("power", 1, 1)],
-        [("power", 2, 0), ("power", 2, 1)],
-        [("sum-power", 1, 0), ("sum-power", 1, 1)],
+            for g in groups[:6]] == [
+        [("power", 1, 0)], [("power", 2, 0)], [("sum-power", 1, 0)],
+        [("power", 1, 1), ("power", 1, 2)],
+        [("power", 2, 1), ("power", 2, 2)],
+        [("sum-power", 1, 1), ("sum-power", 1, 2)],
     ]  # fmt: skip
     assert sorted(i for g in groups for i in g) == list(range(len(plan)))
-    assert [len(g) for g in groups] == [2, 2, 2, 2, 2, 2, 1, 1, 1]
+    assert [len(g) for g in groups] == [1, 1, 1, 2, 2, 2, 2, 2, 2]
     assert search_jobs._groups(plan, 1) == [[i] for i in range(len(plan))]
 
 
@@ -250,6 +251,7 @@ def test_batched_restarts_run_the_same_plan_with_any_n_jobs(name):
     one = _fit(law, 1, n_restarts=3, **params)
     batched = _fit(law, 1, n_restarts=3, restart_batch=2, **params)
     on_workers = _fit(law, 2, n_restarts=3, restart_batch=2, **params)
+    # Restarts 1 and 2 of each body trained as one batched model.
     assert sympy.simplify(batched.expression_ - truth) == 0
     assert _table(batched) == _table(on_workers)
     if not params.get("early_stopping", True):
