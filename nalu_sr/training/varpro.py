@@ -163,49 +163,75 @@ def train_bodies(
         One result per body, in order.
     """
     starts = [_snapped_state(body, X, y, weights) for body in bodies]
-    stack = stack_bodies(bodies)
-    members = _Members(stack)
-    snapper = _ProgressiveSnapper(stack)
-    snap_at = _snap_steps(config)
-
-    def before(step: int) -> None:
-        if step in snap_at:
-            snapper.freeze_fraction(snap_at[step], stack.snap_targets())
-
-    def data_loss(step: int) -> torch.Tensor:
-        rows = batch_rows(len(X), config.batch_size, generator)
-        batch_weights = None if weights is None else weights[rows]
-        errors = stack.errors(
-            X[rows], y[rows], config.ridge, batch_weights, members.active
-        )
-        return members.record(errors)
-
-    def after(step: int) -> bool:
-        stack.constrain_()
-        snapper.project()
-        members.hold()
-        if step % _CONVERGENCE_CHECK_EVERY == 0:
-            if _past(deadline):
-                return True
-            members.finish_exact(X, y, weights)
-        return not members.active
-
-    objective = Objective(data_loss, config.penalty_at, lambda: stack.pull().sum())
+    run = _StackRun(stack_bodies(bodies), X, y, config, generator, deadline, weights)
+    objective = Objective(run.data_loss, config.penalty_at, run.pull)
     for body in bodies:
         body.train()
     run_steps(
-        stack.parameters(),
+        run.stack.parameters(),
         objective,
         config.max_iter,
         config.learning_rate,
-        StepHooks(before, after),
+        StepHooks(run.before, run.after),
     )
-    snapper.freeze_fraction(1.0, stack.snap_targets())
-    stack.sync_to_bodies()
+    run.snapper.freeze_fraction(1.0, run.stack.snap_targets())
+    run.stack.sync_to_bodies()
     return [
-        _finish(body, start, members, k, X, y, config, weights)
+        _finish(body, start, run.members, k, X, y, config, weights)
         for k, (body, start) in enumerate(zip(bodies, starts, strict=True))
     ]
+
+
+class _StackRun:
+    """The per-step work of :func:`train_bodies` on one stack of bodies."""
+
+    def __init__(
+        self,
+        stack: BodyStack,
+        X: torch.Tensor,
+        y: torch.Tensor,
+        config: BodyTrainConfig,
+        generator: torch.Generator | None,
+        deadline: float | None,
+        weights: torch.Tensor | None,
+    ) -> None:
+        self.stack = stack
+        self.members = _Members(stack)
+        self.snapper = _ProgressiveSnapper(stack)
+        self.snap_at = _snap_steps(config)
+        self.X, self.y, self.weights = X, y, weights
+        self.config = config
+        self.generator = generator
+        self.deadline = deadline
+
+    def before(self, step: int) -> None:
+        """Start a snapping round where one is due."""
+        if step in self.snap_at:
+            self.snapper.freeze_fraction(self.snap_at[step], self.stack.snap_targets())
+
+    def data_loss(self, step: int) -> torch.Tensor:
+        """Sum of the active members' head errors on this step's rows."""
+        rows = batch_rows(len(self.X), self.config.batch_size, self.generator)
+        weights = None if self.weights is None else self.weights[rows]
+        errors = self.stack.errors(
+            self.X[rows], self.y[rows], self.config.ridge, weights, self.members.active
+        )
+        return self.members.record(errors)
+
+    def pull(self) -> torch.Tensor:
+        """Every member's pull towards its snapped values, summed."""
+        return self.stack.pull().sum()
+
+    def after(self, step: int) -> bool:
+        """Project and hold; now and then retire exact members. True ends the run."""
+        self.stack.constrain_()
+        self.snapper.project()
+        self.members.hold()
+        if step % _CONVERGENCE_CHECK_EVERY == 0:
+            if _past(self.deadline):
+                return True
+            self.members.finish_exact(self.X, self.y, self.weights)
+        return not self.members.active
 
 
 class _Members:
