@@ -10,6 +10,7 @@ more of them than it has free constants, confirm it (:func:`choose`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,10 +26,12 @@ from nalu_sr.search import SearchOutcome
 __all__ = [
     "POOR_FIT_LOSS",
     "SELECTION_SLACK",
+    "STANDARD_ERRORS",
     "FittedFormulas",
     "choose",
     "free_constants",
     "insufficient_data_message",
+    "noise_margin",
     "poor_fit_message",
     "select_candidate",
 ]
@@ -36,6 +39,9 @@ __all__ = [
 #: Relative loss (a share of the target's variance) that each unit of
 #: ``selection_factor - 1`` allows above the best candidate.
 SELECTION_SLACK = 0.01
+#: Standard errors of a validation loss that a candidate may lie above the
+#: best one at the default ``selection_factor`` of 2 (see :func:`noise_margin`).
+STANDARD_ERRORS = 2.0
 
 
 @dataclass(frozen=True)
@@ -100,7 +106,9 @@ def choose(
         Validation rows held out of training (0 when the formulas were
         validated on their own training rows). The chosen formula is exact
         only if these outnumber its :func:`free_constants`: fewer rows can
-        be interpolated by a wrong formula. ``None`` skips this check.
+        be interpolated by a wrong formula; they also bound how far above
+        the best loss a simpler formula may be chosen (see
+        :func:`select_candidate`). ``None`` skips both.
 
     Returns
     -------
@@ -113,7 +121,7 @@ def choose(
         key=lambda i: (found[i].complexity, found[i].validation_loss),
     )
     candidates = [found[i] for i in order]
-    chosen = select_candidate(candidates, tol, selection_factor)
+    chosen = select_candidate(candidates, tol, selection_factor, n_held_out)
     best = candidates[chosen]
     return FittedFormulas(
         symbols=symbols,
@@ -130,15 +138,24 @@ def choose(
 
 
 def select_candidate(
-    candidates: Sequence[Candidate], tol: float, selection_factor: float
+    candidates: Sequence[Candidate],
+    tol: float,
+    selection_factor: float,
+    n_held_out: int | None = None,
 ) -> int:
     """Index of the simplest candidate whose validation loss is near the best.
 
     A candidate qualifies when its loss is at most ``selection_factor`` times
-    the best loss and at most ``(selection_factor - 1) * 0.01`` above it, or
-    at most ``tol``; among those the lowest complexity wins, then the lower
+    the best loss, at most ``(selection_factor - 1) * 0.01`` above it and, with
+    ``n_held_out`` validation rows, at most ``(1 + m) ** (selection_factor -
+    1)`` times it, ``m`` being their :func:`noise_margin`; or when its loss is
+    at most ``tol``. Among those the lowest complexity wins, then the lower
     loss. The additive bound matters for poor fits only: with a best relative
-    loss of 0.6, twice the best would admit a constant (loss about 1).
+    loss of 0.6, twice the best would admit a constant (loss about 1). The
+    margin matters under noise, where every loss is at least the noise's
+    share: twice that admits approximations whose error the validation rows
+    plainly show (a law at 1.00 times the noise floor against a shorter
+    series at 1.25 times it); a large ``selection_factor`` still admits them.
 
     Parameters
     ----------
@@ -148,6 +165,9 @@ def select_candidate(
         Relative validation error at or below which a candidate is exact.
     selection_factor : float
         At least 1.
+    n_held_out : int or None, default=None
+        Validation rows the losses were measured on (held out of training);
+        ``None`` or 0 sets no margin.
 
     Returns
     -------
@@ -156,13 +176,42 @@ def select_candidate(
     """
     best = min(c.validation_loss for c in candidates)
     slack = (selection_factor - 1) * SELECTION_SLACK
-    threshold = max(min(best * selection_factor, best + slack), tol)
+    near = min(best * selection_factor, best + slack)
+    if n_held_out:
+        margin = (1 + noise_margin(n_held_out)) ** (selection_factor - 1)
+        near = min(near, best * margin)
+    threshold = max(near, tol)
     qualified = [
         (c.complexity, c.validation_loss, i)
         for i, c in enumerate(candidates)
         if c.validation_loss <= threshold
     ]
     return min(qualified)[2]
+
+
+def noise_margin(n_rows: int) -> float:
+    """Relative loss above the best that ``n_rows`` validation rows cannot tell apart.
+
+    The mean square of ``n`` Gaussian residuals has a relative standard error
+    of ``sqrt(2 / n)``; a loss within :data:`STANDARD_ERRORS` of them of the
+    best one is as good as the best on these rows.
+
+    Parameters
+    ----------
+    n_rows : int
+        Validation rows (positive).
+
+    Returns
+    -------
+    float
+        The margin, a fraction of the best loss.
+
+    Examples
+    --------
+    >>> round(noise_margin(800), 3)
+    0.1
+    """
+    return STANDARD_ERRORS * math.sqrt(2.0 / n_rows)
 
 
 def poor_fit_message(formulas: FittedFormulas) -> str | None:

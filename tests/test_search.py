@@ -1,10 +1,11 @@
 """Selection among candidates (nalu_sr.selection.select_candidate)."""
 
 import numpy as np
+import pytest
 import sympy
 
 from nalu_sr.extraction.candidate import Candidate
-from nalu_sr.selection import select_candidate
+from nalu_sr.selection import noise_margin, select_candidate
 
 x = sympy.Symbol("x", real=True)
 
@@ -64,3 +65,25 @@ def test_polynomial_exponents_cover_low_degrees_of_few_inputs():
     assert len(polynomial_exponents(3)) == 3 + 6 + 10
     assert len(polynomial_exponents(6)) == 6 + 21
     assert polynomial_exponents(7) == []
+
+
+def test_under_noise_a_visibly_worse_approximation_loses_to_the_law():
+    # Every loss sits at the noise floor or above it: the law at 1.003 times
+    # the best, a shorter series at 1.25 times. Twice the best admits both;
+    # 1500 validation rows tell the series apart (margin about 7%).
+    candidates = [
+        _candidate(25, 1.0e-3),
+        _candidate(12, 1.003e-3),
+        _candidate(8, 1.25e-3),
+    ]
+    assert select_candidate(candidates, 1e-16, 2.0) == 2
+    assert select_candidate(candidates, 1e-16, 2.0, n_held_out=1500) == 1
+
+
+def test_the_noise_margin_shrinks_with_the_validation_rows():
+    assert noise_margin(50) > noise_margin(1500) > noise_margin(100_000)
+    assert noise_margin(800) == pytest.approx(0.1)
+    # Few rows cannot tell much apart: the factor then decides.
+    candidates = [_candidate(9, 1e-4), _candidate(5, 1.9e-4)]
+    assert select_candidate(candidates, 1e-10, 2.0, n_held_out=5) == 1
+    assert select_candidate(candidates, 1e-10, 2.0, n_held_out=0) == 1
