@@ -41,7 +41,7 @@ __all__ = [
 SELECTION_SLACK = 0.01
 #: Standard errors of a validation loss that a candidate may lie above the
 #: best one at the default ``selection_factor`` of 2 (see :func:`noise_margin`).
-STANDARD_ERRORS = 2.0
+STANDARD_ERRORS = 1.0
 
 
 @dataclass(frozen=True)
@@ -194,7 +194,10 @@ def noise_margin(n_rows: int) -> float:
 
     The mean square of ``n`` Gaussian residuals has a relative standard error
     of ``sqrt(2 / n)``; a loss within :data:`STANDARD_ERRORS` of them of the
-    best one is as good as the best on these rows.
+    best one is as good as the best on these rows. One is enough: a law and
+    a formula that only fits the noise better differ on held-out rows by far
+    less (both err by the same noise there), while an approximation 5% above
+    the noise floor is plain on 1500 rows.
 
     Parameters
     ----------
@@ -209,7 +212,7 @@ def noise_margin(n_rows: int) -> float:
     Examples
     --------
     >>> round(noise_margin(800), 3)
-    0.1
+    0.05
     """
     return STANDARD_ERRORS * math.sqrt(2.0 / n_rows)
 

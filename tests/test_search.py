@@ -70,7 +70,7 @@ def test_polynomial_exponents_cover_low_degrees_of_few_inputs():
 def test_under_noise_a_visibly_worse_approximation_loses_to_the_law():
     # Every loss sits at the noise floor or above it: the law at 1.003 times
     # the best, a shorter series at 1.25 times. Twice the best admits both;
-    # 1500 validation rows tell the series apart (margin about 7%).
+    # 1500 validation rows tell the series apart (margin about 3.7%).
     candidates = [
         _candidate(25, 1.0e-3),
         _candidate(12, 1.003e-3),
@@ -82,8 +82,8 @@ def test_under_noise_a_visibly_worse_approximation_loses_to_the_law():
 
 def test_the_noise_margin_shrinks_with_the_validation_rows():
     assert noise_margin(50) > noise_margin(1500) > noise_margin(100_000)
-    assert noise_margin(800) == pytest.approx(0.1)
+    assert noise_margin(800) == pytest.approx(0.05)
     # Few rows cannot tell much apart: the factor then decides.
     candidates = [_candidate(9, 1e-4), _candidate(5, 1.9e-4)]
-    assert select_candidate(candidates, 1e-10, 2.0, n_held_out=5) == 1
+    assert select_candidate(candidates, 1e-10, 2.0, n_held_out=2) == 1
     assert select_candidate(candidates, 1e-10, 2.0, n_held_out=0) == 1

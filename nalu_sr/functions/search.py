@@ -349,14 +349,29 @@ def transformed(split: Split, transform: TargetTransform) -> Split:
     )
 
 
+#: Share of the training rows on which an unsnapped fit may have no inverse
+#: (the square root of a sum fitted slightly below zero, at a distance near
+#: zero under noise) and still be judged on the others by :func:`_symbolic_start`.
+MAX_UNDEFINED_SHARE = 0.01
+
+
 def _symbolic_start(state: _State, transform: TargetTransform, split: Split) -> bool:
-    """Whether the state's unsnapped fit is close enough for symbolic constants."""
+    """Whether the state's unsnapped fit is close enough for symbolic constants.
+
+    It is judged on the rows where it has an inverse: snapping the fitted
+    intercept to zero usually gives back the few others.
+    """
     X_train = torch.as_tensor(split.X_train, dtype=torch.float64)
     z_split = transformed(split, transform)
     with np.errstate(all="ignore"):
         H_start = term_matrix(state.terms, X_train)
         fitted = head_prediction(H_start, z_split.y_train, z_split.w_train)
-        return symbolic_fit(transform.inverse(fitted), split.y_train, split.w_train)
+        prediction = transform.inverse(fitted)
+    rows = np.isfinite(prediction)
+    if np.mean(rows) < 1 - MAX_UNDEFINED_SHARE:
+        return False
+    weights = None if split.w_train is None else split.w_train[rows]
+    return symbolic_fit(prediction[rows], split.y_train[rows], weights)
 
 
 class _FittedTerms(NamedTuple):

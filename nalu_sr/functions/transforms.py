@@ -94,10 +94,12 @@ def target_transforms(y: np.ndarray, names: tuple[str, ...]) -> list[TargetTrans
     """Return the transforms among ``names`` defined on every value of ``y``.
 
     ``log``, ``square`` and ``inverse_square`` need targets of one sign (the
-    sign is kept as a factor); ``inverse`` and ``inverse_square`` need targets
-    bounded away from zero.
+    sign is kept as a factor), ``square`` only apart from values near zero
+    (a distance under noise, see :data:`NEAR_ZERO`); ``inverse`` and
+    ``inverse_square`` need targets bounded away from zero.
     """
     sign = _same_sign(y)
+    nearly = _sign_within_noise(y)
     magnitude = np.abs(y)
     inverse_ok = bool(magnitude.min() > _INVERSE_MIN_RATIO * magnitude.max())
     found = []
@@ -108,11 +110,23 @@ def target_transforms(y: np.ndarray, names: tuple[str, ...]) -> list[TargetTrans
             found.append(_inverse())
         elif name == "log" and sign is not None:
             found.append(_log(sign))
-        elif name == "square" and sign is not None:
-            found.append(_square(sign))
+        elif name == "square" and nearly is not None:
+            found.append(_square(nearly))
         elif name == "inverse_square" and sign is not None and inverse_ok:
             found.append(_inverse_square(sign))
     return found
+
+
+#: Largest ``|y|``, as a share of RMS(y), that may have the other sign than
+#: the rest for ``y**2`` to be searched: a few standard deviations of noise of
+#: 1% of RMS(y), which carries a distance near zero below it.
+NEAR_ZERO = 0.05
+
+
+def _sign_within_noise(y: np.ndarray) -> float | None:
+    """Return the sign of ``y``, ignoring values within :data:`NEAR_ZERO` of 0."""
+    large = y[np.abs(y) > NEAR_ZERO * np.sqrt(np.mean(y**2))]
+    return _same_sign(large) if len(large) else None
 
 
 def _identity() -> TargetTransform:
@@ -147,8 +161,19 @@ def _square(sign: float) -> TargetTransform:
         lambda y: y**2,
         lambda z: sign * np.sqrt(z),
         lambda e: s * sympy.sqrt(e),
-        slope=lambda y: y,
+        slope=_floored,
     )
+
+
+def _floored(y: np.ndarray) -> np.ndarray:
+    """``|y|``, at least :data:`NEAR_ZERO` of RMS(y): the slope of ``y**2``.
+
+    Near ``y = 0`` the noise on ``y**2`` is the square of the noise, not the
+    slope times it; a zero slope would give a row unbounded weight.
+    """
+    floor = NEAR_ZERO * float(np.sqrt(np.mean(y**2)))
+    slope: np.ndarray = np.maximum(np.abs(y), floor)
+    return slope
 
 
 def _inverse_square(sign: float) -> TargetTransform:

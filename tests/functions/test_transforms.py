@@ -15,8 +15,20 @@ def test_transforms_apply_only_where_defined():
     assert _names([1.0, 2.0, 3.0]) == [*NAMES]
     assert _names([-1.0, -2.0]) == [*NAMES]
     assert _names([-1.0, 2.0]) == ["identity", "inverse"]
-    assert _names([0.0, 2.0]) == ["identity"]
+    assert _names([0.0, 2.0]) == ["identity", "square"]
     assert _names([1e-6, 2.0]) == ["identity", "log", "square"]
+
+
+def test_a_target_crossing_zero_by_noise_alone_is_still_squared():
+    # A distance near zero under noise: a few values just below zero.
+    y = np.array([-0.001, 0.002, 1.0, 2.0, 3.0])
+    assert _names(y) == ["identity", "square"]
+    (square,) = target_transforms(y, ("square",))
+    np.testing.assert_allclose(square.inverse(square.forward(y[2:])), y[2:])
+    assert _names([-0.5, 1.0, 2.0, 3.0]) == ["identity", "inverse"]
+    weights = noise_weights(square, y)
+    assert weights is not None and np.all(np.isfinite(weights))
+    assert weights[0] == weights[1] == weights.max()
 
 
 @pytest.mark.parametrize("y", [[0.5, 2.0, 7.0], [-0.5, -2.0, -7.0]])
@@ -38,6 +50,7 @@ def test_noise_weights_undo_the_slope_of_each_transform():
     y = np.array([0.5, 1.0, 2.0, 4.0])
     assert noise_weights(_transform("identity", y), y) is None
     expected = {"inverse": y**4, "log": y**2, "square": y**-2, "inverse_square": y**6}
+    # (none of these y is near enough to zero for the floor of the square's slope)
     for name, inverse_variance in expected.items():
         weights = noise_weights(_transform(name, y), y)
         np.testing.assert_allclose(weights, inverse_variance / inverse_variance.mean())
