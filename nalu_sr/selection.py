@@ -34,6 +34,7 @@ __all__ = [
     "noise_margin",
     "poor_fit_message",
     "select_candidate",
+    "selection_complexity",
 ]
 
 #: Relative loss (a share of the target's variance) that each unit of
@@ -149,13 +150,14 @@ def select_candidate(
     the best loss, at most ``(selection_factor - 1) * 0.01`` above it and, with
     ``n_held_out`` validation rows, at most ``(1 + m) ** (selection_factor -
     1)`` times it, ``m`` being their :func:`noise_margin`; or when its loss is
-    at most ``tol``. Among those the lowest complexity wins, then the lower
-    loss. The additive bound matters for poor fits only: with a best relative
-    loss of 0.6, twice the best would admit a constant (loss about 1). The
-    margin matters under noise, where every loss is at least the noise's
-    share: twice that admits approximations whose error the validation rows
-    plainly show (a law at 1.00 times the noise floor against a shorter
-    series at 1.25 times it); a large ``selection_factor`` still admits them.
+    at most ``tol``. Among those the lowest :func:`selection_complexity` wins
+    (fitted floats count twice), then the lower loss. The additive bound
+    matters for poor fits only: with a best relative loss of 0.6, twice the
+    best would admit a constant (loss about 1). The margin matters under
+    noise, where every loss is at least the noise's share: twice that admits
+    approximations whose error the validation rows plainly show (a law at
+    1.00 times the noise floor against a shorter series at 1.05 times it); a
+    large ``selection_factor`` still admits them.
 
     Parameters
     ----------
@@ -182,11 +184,41 @@ def select_candidate(
         near = min(near, best * margin)
     threshold = max(near, tol)
     qualified = [
-        (c.complexity, c.validation_loss, i)
+        (selection_complexity(c), c.validation_loss, i)
         for i, c in enumerate(candidates)
         if c.validation_loss <= threshold
     ]
     return min(qualified)[2]
+
+
+def selection_complexity(candidate: Candidate) -> int:
+    """Return the complexity that selection compares: nodes plus fitted floats.
+
+    A fitted float is one node of the tree, yet each is a number the data
+    chose: ``0.0795*x0**1.00007/(x1**0.9995*x2**1.9986)`` has 11 nodes and
+    the law ``x0/(4*pi*x1*x2**2)`` 12, and under noise both fit equally
+    well. Counting each float twice prefers the law.
+
+    Parameters
+    ----------
+    candidate : Candidate
+        A formula of the search.
+
+    Returns
+    -------
+    int
+        Its complexity plus the number of distinct floats in it.
+
+    Examples
+    --------
+    >>> from nalu_sr.extraction.candidate import expression_complexity
+    >>> x = sympy.Symbol("x")
+    >>> formula = 0.5 * x**1.002
+    >>> candidate = Candidate(formula, expression_complexity(formula), 0, 0, "", 0, 0)
+    >>> candidate.complexity, selection_complexity(candidate)
+    (5, 7)
+    """
+    return candidate.complexity + len(candidate.expression.atoms(sympy.Float))
 
 
 def noise_margin(n_rows: int) -> float:
