@@ -10,6 +10,7 @@ more of them than it has free constants, confirm it (:func:`choose`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,17 +26,23 @@ from nalu_sr.search import SearchOutcome
 __all__ = [
     "POOR_FIT_LOSS",
     "SELECTION_SLACK",
+    "STANDARD_ERRORS",
     "FittedFormulas",
     "choose",
     "free_constants",
     "insufficient_data_message",
+    "noise_margin",
     "poor_fit_message",
     "select_candidate",
+    "selection_complexity",
 ]
 
 #: Relative loss (a share of the target's variance) that each unit of
 #: ``selection_factor - 1`` allows above the best candidate.
 SELECTION_SLACK = 0.01
+#: Standard errors of a validation loss that a candidate may lie above the
+#: best one at the default ``selection_factor`` of 2 (see :func:`noise_margin`).
+STANDARD_ERRORS = 1.0
 
 
 @dataclass(frozen=True)
@@ -100,7 +107,9 @@ def choose(
         Validation rows held out of training (0 when the formulas were
         validated on their own training rows). The chosen formula is exact
         only if these outnumber its :func:`free_constants`: fewer rows can
-        be interpolated by a wrong formula. ``None`` skips this check.
+        be interpolated by a wrong formula; they also bound how far above
+        the best loss a simpler formula may be chosen (see
+        :func:`select_candidate`). ``None`` skips both.
 
     Returns
     -------
@@ -113,7 +122,7 @@ def choose(
         key=lambda i: (found[i].complexity, found[i].validation_loss),
     )
     candidates = [found[i] for i in order]
-    chosen = select_candidate(candidates, tol, selection_factor)
+    chosen = select_candidate(candidates, tol, selection_factor, n_held_out)
     best = candidates[chosen]
     return FittedFormulas(
         symbols=symbols,
@@ -130,15 +139,25 @@ def choose(
 
 
 def select_candidate(
-    candidates: Sequence[Candidate], tol: float, selection_factor: float
+    candidates: Sequence[Candidate],
+    tol: float,
+    selection_factor: float,
+    n_held_out: int | None = None,
 ) -> int:
     """Index of the simplest candidate whose validation loss is near the best.
 
     A candidate qualifies when its loss is at most ``selection_factor`` times
-    the best loss and at most ``(selection_factor - 1) * 0.01`` above it, or
-    at most ``tol``; among those the lowest complexity wins, then the lower
-    loss. The additive bound matters for poor fits only: with a best relative
-    loss of 0.6, twice the best would admit a constant (loss about 1).
+    the best loss, at most ``(selection_factor - 1) * 0.01`` above it and, with
+    ``n_held_out`` validation rows, at most ``(1 + m) ** (selection_factor -
+    1)`` times it, ``m`` being their :func:`noise_margin`; or when its loss is
+    at most ``tol``. Among those the lowest :func:`selection_complexity` wins
+    (fitted floats count twice), then the lower loss. The additive bound
+    matters for poor fits only: with a best relative loss of 0.6, twice the
+    best would admit a constant (loss about 1). The margin matters under
+    noise, where every loss is at least the noise's share: twice that admits
+    approximations whose error the validation rows plainly show (a law at
+    1.00 times the noise floor against a shorter series at 1.05 times it); a
+    large ``selection_factor`` still admits them.
 
     Parameters
     ----------
@@ -148,6 +167,9 @@ def select_candidate(
         Relative validation error at or below which a candidate is exact.
     selection_factor : float
         At least 1.
+    n_held_out : int or None, default=None
+        Validation rows the losses were measured on (held out of training);
+        ``None`` or 0 sets no margin.
 
     Returns
     -------
@@ -156,13 +178,75 @@ def select_candidate(
     """
     best = min(c.validation_loss for c in candidates)
     slack = (selection_factor - 1) * SELECTION_SLACK
-    threshold = max(min(best * selection_factor, best + slack), tol)
+    near = min(best * selection_factor, best + slack)
+    if n_held_out:
+        margin = (1 + noise_margin(n_held_out)) ** (selection_factor - 1)
+        near = min(near, best * margin)
+    threshold = max(near, tol)
     qualified = [
-        (c.complexity, c.validation_loss, i)
+        (selection_complexity(c), c.validation_loss, i)
         for i, c in enumerate(candidates)
         if c.validation_loss <= threshold
     ]
     return min(qualified)[2]
+
+
+def selection_complexity(candidate: Candidate) -> int:
+    """Return the complexity that selection compares: nodes plus fitted floats.
+
+    A fitted float is one node of the tree, yet each is a number the data
+    chose: ``0.0795*x0**1.00007/(x1**0.9995*x2**1.9986)`` has 11 nodes and
+    the law ``x0/(4*pi*x1*x2**2)`` 12, and under noise both fit equally
+    well. Counting each float twice prefers the law.
+
+    Parameters
+    ----------
+    candidate : Candidate
+        A formula of the search.
+
+    Returns
+    -------
+    int
+        Its complexity plus the number of distinct floats in it.
+
+    Examples
+    --------
+    >>> from nalu_sr.extraction.candidate import expression_complexity
+    >>> x = sympy.Symbol("x")
+    >>> formula = 0.5 * x**1.002
+    >>> candidate = Candidate(formula, expression_complexity(formula), 0, 0, "", 0, 0)
+    >>> candidate.complexity, selection_complexity(candidate)
+    (5, 7)
+    """
+    return candidate.complexity + len(candidate.expression.atoms(sympy.Float))
+
+
+def noise_margin(n_rows: int) -> float:
+    """Relative loss above the best that ``n_rows`` validation rows cannot tell apart.
+
+    The mean square of ``n`` Gaussian residuals has a relative standard error
+    of ``sqrt(2 / n)``; a loss within :data:`STANDARD_ERRORS` of them of the
+    best one is as good as the best on these rows. One is enough: a law and
+    a formula that only fits the noise better differ on held-out rows by far
+    less (both err by the same noise there), while an approximation 5% above
+    the noise floor is plain on 1500 rows.
+
+    Parameters
+    ----------
+    n_rows : int
+        Validation rows (positive).
+
+    Returns
+    -------
+    float
+        The margin, a fraction of the best loss.
+
+    Examples
+    --------
+    >>> round(noise_margin(800), 3)
+    0.05
+    """
+    return STANDARD_ERRORS * math.sqrt(2.0 / n_rows)
 
 
 def poor_fit_message(formulas: FittedFormulas) -> str | None:

@@ -170,8 +170,11 @@ def fit_head(
         may always reach.
     symbolic : bool or None, default=None
         Whether constants may become simple exact numbers; ``None`` decides
-        by :func:`symbolic_fit` of the unsimplified head (``False`` keeps
-        decimals, dropping only negligible terms).
+        by :func:`symbolic_fit` of the unsimplified head, and lets them match
+        loosely (within 1%) only if its relative error is at most
+        :data:`LOOSE_MATCH_MAX_LOSS`. ``True`` (the caller judged the fit
+        within the noise, on a target the head's rows may only transform)
+        allows both; ``False`` keeps decimals, dropping only negligible terms.
 
     Returns
     -------
@@ -237,13 +240,15 @@ def _simplify_constants(
     rows = _Rows(H_val, split.y_val, split.w_val)
     loss = rows.loss(head)
     limit = loss_limit(loss, tol)
+    loosely = bool(symbolic)  # the caller judged the fit within the noise
     if symbolic is None:
         symbolic = symbolic_fit(head.predict(H_val), rows.y, rows.weights)
+        loosely = symbolic and loss <= LOOSE_MATCH_MAX_LOSS
     if not symbolic:
         zero, _ = _replace_constants(head, rows, limit, _zero_only)
         return zero  # an approximation: its constants stay decimals
     head, _ = _replace_constants(head, rows, limit, _exact_replacements)
-    if loss > LOOSE_MATCH_MAX_LOSS:
+    if not loosely:
         return head
     loose, complete = _replace_constants(head, rows, limit, loose_replacements)
     return loose if complete else head

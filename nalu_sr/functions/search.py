@@ -33,7 +33,11 @@ from nalu_sr.functions.refine import (
     snap_constants,
 )
 from nalu_sr.functions.terms import Term, term_matrix
-from nalu_sr.functions.transforms import TargetTransform, target_transforms
+from nalu_sr.functions.transforms import (
+    TargetTransform,
+    noise_weights,
+    target_transforms,
+)
 from nalu_sr.linalg import relative_error
 from nalu_sr.primitives import PrimitiveSet
 from nalu_sr.units.snapped import to_sympy_number
@@ -195,14 +199,14 @@ class _Beam:
         dictionary: Dictionary,
         config: FunctionSearchConfig,
     ) -> None:
-        with np.errstate(all="ignore"):
-            z = transform.forward(split.y_train)
+        z_split = transformed(split, transform)
         X = torch.as_tensor(split.X_train, dtype=torch.float64)
+        z, weights = z_split.y_train, z_split.w_train
         self.transform = transform
         self._dictionary = dictionary
         self._config = config
-        self._rank = _Rows.first(X, z, split.w_train, config.n_rank_rows)
-        self._refine = _Rows.first(X, z, split.w_train, config.n_refine_rows)
+        self._rank = _Rows.first(X, z, weights, config.n_rank_rows)
+        self._refine = _Rows.first(X, z, weights, config.n_refine_rows)
         self._states = [_State((), math.inf)]
         self._rankers: dict[int | None, Ranker] = {}
         self._additive = 1 < X.shape[1] <= _MAX_ADDITIVE_FEATURES
@@ -330,14 +334,44 @@ def _to_candidate(
     )
 
 
-def _symbolic_start(state: _State, transform: TargetTransform, split: Split) -> bool:
-    """Whether the state's unsnapped fit is close enough for symbolic constants."""
-    X_train = torch.as_tensor(split.X_train, dtype=torch.float64)
+def transformed(split: Split, transform: TargetTransform) -> Split:
+    """Return the rows with the target transformed, weighted by its noise."""
     with np.errstate(all="ignore"):
         z_train = transform.forward(split.y_train)
+        z_val = transform.forward(split.y_val)
+    return Split(
+        split.X_train,
+        z_train,
+        split.X_val,
+        z_val,
+        noise_weights(transform, split.y_train, split.w_train),
+        noise_weights(transform, split.y_val, split.w_val),
+    )
+
+
+#: Share of the training rows on which an unsnapped fit may have no inverse
+#: (the square root of a sum fitted slightly below zero, at a distance near
+#: zero under noise) and still be judged on the others by :func:`_symbolic_start`.
+MAX_UNDEFINED_SHARE = 0.01
+
+
+def _symbolic_start(state: _State, transform: TargetTransform, split: Split) -> bool:
+    """Whether the state's unsnapped fit is close enough for symbolic constants.
+
+    It is judged on the rows where it has an inverse: snapping the fitted
+    intercept to zero usually gives back the few others.
+    """
+    X_train = torch.as_tensor(split.X_train, dtype=torch.float64)
+    z_split = transformed(split, transform)
+    with np.errstate(all="ignore"):
         H_start = term_matrix(state.terms, X_train)
-        fitted = head_prediction(H_start, z_train, split.w_train)
-        return symbolic_fit(transform.inverse(fitted), split.y_train, split.w_train)
+        fitted = head_prediction(H_start, z_split.y_train, z_split.w_train)
+        prediction = transform.inverse(fitted)
+    rows = np.isfinite(prediction)
+    if np.mean(rows) < 1 - MAX_UNDEFINED_SHARE:
+        return False
+    weights = None if split.w_train is None else split.w_train[rows]
+    return symbolic_fit(prediction[rows], split.y_train[rows], weights)
 
 
 class _FittedTerms(NamedTuple):
@@ -359,21 +393,21 @@ def _fit_terms(
     """Snap inner constants, fit the head on the transformed target, score it."""
     X_train = torch.as_tensor(split.X_train, dtype=torch.float64)
     X_val = torch.as_tensor(split.X_val, dtype=torch.float64)
+    z_split = transformed(split, transform)
     with np.errstate(all="ignore"):
-        z_train = transform.forward(split.y_train)
-        z_val = transform.forward(split.y_val)
-        terms, _ = snap_constants(start, X_train, z_train, tol, symbolic, split.w_train)
+        terms, _ = snap_constants(
+            start, X_train, z_split.y_train, tol, symbolic, z_split.w_train
+        )
         if any(degenerate(t, X_train) for t in terms):
             terms = list(start)  # snapping refits; keep a sound start
         H_train, H_val = term_matrix(terms, X_train), term_matrix(terms, X_val)
-    if not np.all(np.isfinite(z_val)):
+    if not np.all(np.isfinite(z_split.y_val)):
         return None
     finite = np.all(np.isfinite(H_train), axis=0) & np.all(np.isfinite(H_val), axis=0)
     columns = [int(j) for j in np.flatnonzero(finite)]
-    z_split = Split(
-        split.X_train, z_train, split.X_val, z_val, split.w_train, split.w_val
-    )
-    head = fit_head(H_train, H_val, z_split, columns, tol, None if symbolic else False)
+    # Whether the fit is within the noise was judged on y (_symbolic_start):
+    # a transform changes the scale of the residuals, and z alone misjudges it.
+    head = fit_head(H_train, H_val, z_split, columns, tol, symbolic)
     with np.errstate(all="ignore"):
         val_loss = relative_error(
             transform.inverse(head.predict(H_val)), split.y_val, split.w_val

@@ -32,12 +32,54 @@ class TargetTransform:
         ``numpy.ndarray -> numpy.ndarray``.
     inverse_sympy : callable
         ``sympy.Expr -> sympy.Expr``: the formula for ``y`` from one for ``z``.
+    slope : callable or None
+        ``dz/dy`` as a function of ``y``, up to a constant factor (``None``
+        for the identity): it sets the rows' weights in :func:`noise_weights`.
     """
 
     name: str
     forward: Callable[[np.ndarray], np.ndarray]
     inverse: Callable[[np.ndarray], np.ndarray]
     inverse_sympy: Callable[[sympy.Expr], sympy.Expr]
+    slope: Callable[[np.ndarray], np.ndarray] | None = None
+
+
+def noise_weights(
+    transform: TargetTransform, y: np.ndarray, weights: np.ndarray | None = None
+) -> np.ndarray | None:
+    """Row weights under which least squares on ``z`` approximates it on ``y``.
+
+    Noise added to ``y`` reaches ``z = forward(y)`` scaled by the slope
+    ``dz/dy``: under ``1/y`` a row with a small ``y`` carries far more noise
+    than one with a large ``y``, and an unweighted fit of ``z`` follows those
+    rows (biased constants, and a noise floor in ``z`` that hides a true
+    law). Weighting each row by ``1 / slope(y)**2`` (the delta method) makes
+    the fit of ``z`` the first-order equivalent of the fit of ``y``; exact
+    data fit exactly under any weights.
+
+    Parameters
+    ----------
+    transform : TargetTransform
+        The transform of the target.
+    y : numpy.ndarray
+        Untransformed targets of the rows.
+    weights : numpy.ndarray or None, default=None
+        The rows' own weights (``sample_weight``), multiplied in.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        Positive weights with mean 1 (times ``weights``), or ``weights`` for
+        the identity or where the slope is zero or not finite.
+    """
+    if transform.slope is None or len(y) == 0:
+        return weights
+    with np.errstate(all="ignore"):
+        inverse_variance = 1.0 / transform.slope(y) ** 2
+        inverse_variance = inverse_variance / np.mean(inverse_variance)
+    if not np.all(np.isfinite(inverse_variance) & (inverse_variance > 0)):
+        return weights
+    return inverse_variance if weights is None else inverse_variance * weights
 
 
 def _same_sign(y: np.ndarray) -> float | None:
@@ -52,10 +94,12 @@ def target_transforms(y: np.ndarray, names: tuple[str, ...]) -> list[TargetTrans
     """Return the transforms among ``names`` defined on every value of ``y``.
 
     ``log``, ``square`` and ``inverse_square`` need targets of one sign (the
-    sign is kept as a factor); ``inverse`` and ``inverse_square`` need targets
-    bounded away from zero.
+    sign is kept as a factor), ``square`` only apart from values near zero
+    (a distance under noise, see :data:`NEAR_ZERO`); ``inverse`` and
+    ``inverse_square`` need targets bounded away from zero.
     """
     sign = _same_sign(y)
+    nearly = _sign_within_noise(y)
     magnitude = np.abs(y)
     inverse_ok = bool(magnitude.min() > _INVERSE_MIN_RATIO * magnitude.max())
     found = []
@@ -66,11 +110,23 @@ def target_transforms(y: np.ndarray, names: tuple[str, ...]) -> list[TargetTrans
             found.append(_inverse())
         elif name == "log" and sign is not None:
             found.append(_log(sign))
-        elif name == "square" and sign is not None:
-            found.append(_square(sign))
+        elif name == "square" and nearly is not None:
+            found.append(_square(nearly))
         elif name == "inverse_square" and sign is not None and inverse_ok:
             found.append(_inverse_square(sign))
     return found
+
+
+#: Largest ``|y|``, as a share of RMS(y), that may have the other sign than
+#: the rest for ``y**2`` to be searched: a few standard deviations of noise of
+#: 1% of RMS(y), which carries a distance near zero below it.
+NEAR_ZERO = 0.05
+
+
+def _sign_within_noise(y: np.ndarray) -> float | None:
+    """Return the sign of ``y``, ignoring values within :data:`NEAR_ZERO` of 0."""
+    large = y[np.abs(y) > NEAR_ZERO * np.sqrt(np.mean(y**2))]
+    return _same_sign(large) if len(large) else None
 
 
 def _identity() -> TargetTransform:
@@ -79,7 +135,11 @@ def _identity() -> TargetTransform:
 
 def _inverse() -> TargetTransform:
     return TargetTransform(
-        "inverse", lambda y: 1.0 / y, lambda z: 1.0 / z, lambda e: 1 / e
+        "inverse",
+        lambda y: 1.0 / y,
+        lambda z: 1.0 / z,
+        lambda e: 1 / e,
+        slope=lambda y: 1.0 / y**2,
     )
 
 
@@ -90,6 +150,7 @@ def _log(sign: float) -> TargetTransform:
         lambda y: np.log(sign * y),
         lambda z: sign * np.exp(z),
         lambda e: s * sympy.exp(e),
+        slope=lambda y: 1.0 / y,
     )
 
 
@@ -100,7 +161,19 @@ def _square(sign: float) -> TargetTransform:
         lambda y: y**2,
         lambda z: sign * np.sqrt(z),
         lambda e: s * sympy.sqrt(e),
+        slope=_floored,
     )
+
+
+def _floored(y: np.ndarray) -> np.ndarray:
+    """``|y|``, at least :data:`NEAR_ZERO` of RMS(y): the slope of ``y**2``.
+
+    Near ``y = 0`` the noise on ``y**2`` is the square of the noise, not the
+    slope times it; a zero slope would give a row unbounded weight.
+    """
+    floor = NEAR_ZERO * float(np.sqrt(np.mean(y**2)))
+    slope: np.ndarray = np.maximum(np.abs(y), floor)
+    return slope
 
 
 def _inverse_square(sign: float) -> TargetTransform:
@@ -110,4 +183,5 @@ def _inverse_square(sign: float) -> TargetTransform:
         lambda y: 1.0 / y**2,
         lambda z: sign / np.sqrt(z),
         lambda e: s / sympy.sqrt(e),
+        slope=lambda y: 1.0 / y**3,
     )

@@ -125,3 +125,23 @@ def test_hidden_features_in_blocks_equal_one_pass(monkeypatch):
     whole = candidate.hidden_features(records, X)
     monkeypatch.setattr(candidate, "BLOCK_ROWS", 96)
     np.testing.assert_array_equal(candidate.hidden_features(records, X), whole)
+
+
+def test_a_caller_judging_the_fit_within_the_noise_allows_loose_matching():
+    from nalu_sr.extraction.candidate import LOOSE_MATCH_MAX_LOSS, fit_head
+
+    # 10 + 2*h under 1% noise: the noise is a large share of the target's small
+    # variance (relative loss above LOOSE_MATCH_MAX_LOSS), so the head alone
+    # keeps its decimals; a caller that judged the fit within the noise on the
+    # untransformed target (the function search) gets the law's numbers.
+    rng = np.random.default_rng(0)
+    H = rng.uniform(1, 2, (8000, 1))
+    clean = 10 + 2 * H[:, 0]
+    y = clean + rng.normal(0, 0.01 * np.sqrt(np.mean(clean**2)), 8000)
+    split = Split(H[:6400], y[:6400], H[6400:], y[6400:])
+    own = fit_head(H[:6400], H[6400:], split, [0], tol=1e-16)
+    residual = y[6400:] - own.predict(H[6400:])
+    assert np.mean(residual**2) / np.var(y[6400:]) > LOOSE_MATCH_MAX_LOSS
+    assert isinstance(own.coefficients[0], float)
+    told = fit_head(H[:6400], H[6400:], split, [0], tol=1e-16, symbolic=True)
+    assert (told.coefficients, told.intercept) == ([2], 10)

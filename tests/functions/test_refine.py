@@ -120,3 +120,34 @@ def test_a_flattened_degenerate_term_lets_the_others_refit():
     assert terms[0] == Term(x1_factor)
     assert loss < 1e-20
     assert abs(float(terms[1].scale) - 1.0) < 1e-8
+
+
+def _noisy(clean, seed=0):
+    rng = np.random.default_rng(seed)
+    return clean + rng.normal(0, 0.01 * np.sqrt(np.mean(clean**2)), len(clean))
+
+
+def test_a_function_that_fits_no_better_than_a_quadratic_gives_way_to_it():
+    # (1 - x1**2/x2**2) / x0**2 (the inverse square of a Lorentz factor) under
+    # 1% noise: cos(1.5*x1/x2 - 0.03) / x0**2 fits it as well, with one
+    # constant more than the two monomials, which are the law.
+    rng = np.random.default_rng(1)
+    X3 = rng.uniform([1, 1, 3], [5, 2, 10], (1000, 3))
+    z = _noisy((1 - X3[:, 1] ** 2 / X3[:, 2] ** 2) / X3[:, 0] ** 2)
+    X3_t = torch.as_tensor(X3)
+    over_x0_squared = (Fraction(-2), Fraction(0), Fraction(0))
+    ratio = Argument((Fraction(0), Fraction(1), Fraction(-1)))
+    start = Term(over_x0_squared, COS, ratio, 1.4, 0.0)
+    fitted, fitted_loss = refine([start], X3_t, z)
+    assert fitted_loss < 1e-3  # within the noise, as the law is
+    terms, loss = simpler_terms(fitted, X3_t, z, tol=1e-16)
+    assert all(term.primitive is None for term in terms)
+    assert Term((Fraction(-2), Fraction(2), Fraction(-2))) in terms
+    assert loss < 1.01 * fitted_loss
+
+
+def test_a_function_law_keeps_its_function_under_noise():
+    z = _noisy(np.cos(X_NP[:, 0]))
+    start = Term((Fraction(0),), COS, Argument(ONE), 1.0, 0.0)
+    terms, _ = simpler_terms([start], X, z, tol=1e-16)
+    assert terms == [start]
