@@ -125,8 +125,12 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
         degrade the error up to this value.
     selection_factor : float, default=2.0
         A formula qualifies for selection when its validation error is at most
-        this factor times the best and at most ``(selection_factor - 1) *
-        0.01`` above it; the simplest qualifying formula is chosen.
+        this factor times the best, at most ``(selection_factor - 1) * 0.01``
+        above it and at most ``(1 + sqrt(2 / n_val)) ** (selection_factor -
+        1)`` times it (one standard error of a mean square over the ``n_val``
+        validation rows at the default, see
+        :func:`nalu_sr.selection.noise_margin`); the simplest qualifying
+        formula is chosen, each fitted float counting as two nodes.
     max_time : float or None, default=None
         Time budget of the search in seconds. A run still training when it
         is spent stops early and is snapped and extracted; no new run starts.
