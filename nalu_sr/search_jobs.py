@@ -328,13 +328,14 @@ class _PlanRun:
         without early stopping on several workers, where the groups that head
         the longest chains of wider bodies start first.
         """
-        ready = [
-            members
-            for group in self.groups
-            if group[0] >= self.next and not self.dispatched.intersection(group)
-            for members in [[i for i in group if i < self.limit]]
-            if members and all(j in self.done for i in members for j in self.parents[i])
-        ]
+        ready = []
+        for group in self.groups:
+            if group[0] < self.next or self.dispatched.intersection(group):
+                continue
+            members = [i for i in group if i < self.limit]
+            parents = [j for i in members for j in self.parents[i]]
+            if members and all(j in self.done for j in parents):
+                ready.append(members)
         if size > 1 and not self.data.context.config.early_stopping:
             # Nothing stops the search early: start the longest chains first.
             ready.sort(key=lambda group: -max(self.heights[i] for i in group))
