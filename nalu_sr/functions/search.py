@@ -37,6 +37,7 @@ from nalu_sr.functions.transforms import (
     TargetTransform,
     noise_weights,
     target_transforms,
+    tempered_weights,
 )
 from nalu_sr.linalg import relative_error
 from nalu_sr.primitives import PrimitiveSet
@@ -205,7 +206,10 @@ class _Beam:
         self.transform = transform
         self._dictionary = dictionary
         self._config = config
-        self._rank = _Rows.first(X, z, weights, config.n_rank_rows)
+        rank = _Rows.first(X, z, weights, config.n_rank_rows)
+        # Terms are chosen under tempered noise weights and fitted under the
+        # full ones: see tempered_weights.
+        self._rank = rank._replace(weights=tempered_weights(rank.weights))
         self._refine = _Rows.first(X, z, weights, config.n_refine_rows)
         self._states = [_State((), math.inf)]
         self._rankers: dict[int | None, Ranker] = {}

@@ -82,6 +82,59 @@ def noise_weights(
     return inverse_variance if weights is None else inverse_variance * weights
 
 
+#: Bisection steps of :func:`tempered_weights` (the exponent to about 1e-9).
+_TEMPER_STEPS = 30
+
+
+def effective_share(weights: np.ndarray) -> float:
+    """Kish's effective sample size of the weights, as a share of the rows.
+
+    ``(sum w)**2 / sum(w**2) / n``: 1 for equal weights, ``k/n`` when ``k``
+    rows share all the weight.
+    """
+    total = float(np.sum(weights))
+    return total * total / float(np.sum(weights * weights)) / len(weights)
+
+
+def tempered_weights(
+    weights: np.ndarray | None, min_share: float = 0.5
+) -> np.ndarray | None:
+    """Raise the weights to the largest power ``a <= 1`` that keeps enough rows.
+
+    Noise weights of ``1/y`` are ``y**4``: over a range of a few decades a
+    handful of rows take all the weight. That is right for fitting constants
+    under noise, but choosing *which* terms to fit from a handful of rows
+    picks terms that only fit there (on exact data any weights fit, so the
+    choice is the only thing they can spoil). ``w**a`` with the largest ``a``
+    whose effective share (:func:`effective_share`) is at least ``min_share``
+    keeps the weights' order and as much of their strength as that allows.
+
+    Parameters
+    ----------
+    weights : numpy.ndarray or None
+        Positive row weights; ``None`` for none.
+    min_share : float, default=0.5
+        Smallest effective share of the rows, in ``(0, 1]``.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        The tempered weights with mean 1, ``weights`` itself when they
+        already keep the share, or ``None`` for ``None``.
+    """
+    if weights is None or len(weights) == 0 or effective_share(weights) >= min_share:
+        return weights
+    low, high = 0.0, 1.0  # the share falls as the exponent grows
+    for _ in range(_TEMPER_STEPS):
+        middle = (low + high) / 2
+        if effective_share(weights**middle) >= min_share:
+            low = middle
+        else:
+            high = middle
+    tempered = weights**low
+    return tempered / np.mean(tempered)
+
+
 def _same_sign(y: np.ndarray) -> float | None:
     if np.all(y > 0):
         return 1.0

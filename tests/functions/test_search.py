@@ -151,3 +151,26 @@ def test_a_law_under_a_transform_is_exact_under_one_percent_noise(truth, transfo
     best = min(candidates, key=lambda c: c.validation_loss)
     found = best.expression.replace(sympy.Abs, lambda a: a)  # inputs are positive
     assert sympy.simplify(found - truth) == 0, best.expression
+
+
+def test_terms_are_chosen_from_more_than_the_few_rows_the_noise_weights_favour():
+    # Under 1/y the noise weights are y**4: with x0 in [2, 5] a handful of rows
+    # carry the weight, and ranking on them alone preferred x0**(3/2)*x2/(x1*x3)
+    # to the law's x0*x2/(x1*x3) on every seed. Tempered for the choice of terms,
+    # the two monomials of 1/y are found.
+    symbols = sympy.symbols("x0:4", real=True)
+    truth = symbols[1] * symbols[3] / (symbols[2] * (symbols[0] - 1))
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.uniform(2, 5, 600), rng.uniform(1, 5, (600, 3))])
+    y = sympy.lambdify(symbols, truth)(*X.T)
+    split = Split(X[:480], y[:480], X[480:], y[480:])
+    config = FunctionSearchConfig(
+        resolve_primitives(DEFAULT_PRIMITIVES),
+        tol=1e-16,
+        max_terms=2,
+        transforms=("inverse",),
+    )
+    best = min(
+        search_functions(split, symbols, config), key=lambda c: c.validation_loss
+    )
+    assert sympy.simplify(best.expression - truth) == 0, best.expression

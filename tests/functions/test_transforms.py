@@ -2,7 +2,12 @@ import numpy as np
 import pytest
 import sympy
 
-from nalu_sr.functions.transforms import noise_weights, target_transforms
+from nalu_sr.functions.transforms import (
+    effective_share,
+    noise_weights,
+    target_transforms,
+    tempered_weights,
+)
 
 NAMES = ("identity", "inverse", "log", "square", "inverse_square")
 
@@ -87,3 +92,26 @@ def test_weighted_fit_of_the_inverse_estimates_the_law_of_a_noisy_target():
     weighted = _fit_inverse(y, H, noise_weights(_transform("inverse", y), y))
     assert np.max(np.abs(plain - 2)) > 0.02
     assert np.max(np.abs(weighted - 2)) < 0.005
+
+
+def test_effective_share_counts_the_rows_that_hold_the_weight():
+    assert effective_share(np.ones(8)) == 1.0
+    assert effective_share(np.array([1.0, 1.0, 0.0, 0.0])) == 0.5
+    # (1 + 3)**2 / (1 + 9) / 2 = 0.8
+    assert effective_share(np.array([1.0, 3.0])) == pytest.approx(0.8)
+
+
+def test_tempered_weights_keep_half_the_rows_and_the_weights_order():
+    y = np.geomspace(0.05, 25.0, 400)  # a ratio of inputs spans decades
+    weights = noise_weights(_transform("inverse", y), y)
+    assert effective_share(weights) < 0.1
+    tempered = tempered_weights(weights)
+    assert effective_share(tempered) == pytest.approx(0.5, abs=1e-6)
+    assert np.all(np.diff(tempered) > 0)  # y**4 grows with y, and so must they
+    assert tempered.mean() == pytest.approx(1.0)
+
+
+def test_tempered_weights_leave_weights_that_already_keep_the_rows():
+    weights = np.array([1.0, 1.2, 0.8])
+    assert tempered_weights(weights) is weights
+    assert tempered_weights(None) is None
