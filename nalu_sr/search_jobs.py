@@ -95,7 +95,8 @@ def run_search(
     if "power" in config.architectures and not linear_stops:
         _add(outcome, polynomial_candidate(context), None, [])
     rows = slice(None) if body_rows is None else body_rows
-    X_scaled = torch.as_tensor(split.X_train[rows] / scale, device=config.device)
+    X_rows = np.asarray(split.X_train[rows], dtype=np.float64)
+    X_scaled = torch.as_tensor(X_rows / scale, device=config.device)
     y = torch.as_tensor(split.y_train[rows], device=config.device)
     weights = None
     if split.w_train is not None:

@@ -183,12 +183,45 @@ def test_float32_input_is_cast_exactly_and_finds_the_same_law():
     assert scaled.exact_
 
 
-def test_take_rows_casts_float32_in_blocks(monkeypatch):
-    from nalu_sr import _fit_data
+def test_a_float32_split_stays_float32():
+    from nalu_sr._fit_data import split_rows
 
-    monkeypatch.setattr(_fit_data, "CAST_BLOCK_ROWS", 3)
-    X = np.arange(20, dtype=np.float32).reshape(10, 2) / np.float32(3)
-    rows = np.array([9, 0, 4, 4, 7, 1, 2])
-    taken = _fit_data.take_rows(X, rows)
-    assert taken.dtype == np.float64
-    assert np.array_equal(taken, X.astype(np.float64)[rows])
+    X = np.arange(40, dtype=np.float32).reshape(20, 2)
+    split = split_rows(X, np.arange(20.0), 0.25, np.random.RandomState(0))
+    assert split.X_train.dtype == split.X_val.dtype == np.float32
+    assert split.y_train.dtype == np.float64
+
+
+def test_hidden_features_and_heads_of_float32_rows_are_computed_in_float64(
+    monkeypatch,
+):
+    from nalu_sr.extraction import candidate
+    from nalu_sr.extraction.candidate import Head, hidden_features
+    from nalu_sr.units.snapped import ProductOutput, SnappedUnit
+
+    monkeypatch.setattr(candidate, "BLOCK_ROWS", 3)  # several blocks
+    X32 = (np.arange(20, dtype=np.float32).reshape(10, 2) + 1) / np.float32(3)
+    X64 = X32.astype(np.float64)
+    x0_over_x1 = ProductOutput((1, -1), signed=True)
+    record = SnappedUnit("realnpu", 2, (x0_over_x1,), 0.0)
+    H32, H64 = hidden_features([record], X32), hidden_features([record], X64)
+    assert H32.dtype == np.float64
+    np.testing.assert_array_equal(H32, H64)
+    np.testing.assert_allclose(H64[:, 0], X64[:, 0] / X64[:, 1], rtol=1e-15)
+    head = Head([0, 1], [1 / 3, 7.0], 0.1)
+    assert hidden_features([], X32) is X32  # no units: no copy
+    prediction = head.predict(X32)
+    assert prediction.dtype == np.float64
+    np.testing.assert_array_equal(prediction, head.predict(X64))
+
+
+def test_float32_input_finds_the_same_law_with_functions():
+    rng = np.random.default_rng(1)
+    X32 = rng.uniform(1, 5, size=(400, 2)).astype(np.float32)
+    X64 = X32.astype(np.float64)
+    y = X64[:, 1] * np.sin(X64[:, 0])
+    from_32 = NALURegressor(random_state=0).fit(X32, y)
+    from_64 = NALURegressor(random_state=0).fit(X64, y)
+    assert sympy.simplify(from_32.expression_ - x1 * sympy.sin(x0)) == 0
+    assert from_32.expression_ == from_64.expression_
+    assert from_32.loss_ == from_64.loss_

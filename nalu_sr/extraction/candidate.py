@@ -96,14 +96,19 @@ BLOCK_ROWS = 65_536
 
 
 def hidden_features(records: Sequence[SnappedUnit], X: np.ndarray) -> np.ndarray:
-    """Evaluate snapped units one after another on ``X``, a block of rows at a time."""
-    X = np.asarray(X, dtype=np.float64)
+    """Evaluate snapped units one after another on ``X``, a block of rows at a time.
+
+    Each block is cast to float64 first, so a float32 ``X`` is never copied
+    whole; without units ``X`` itself is returned (float32 stays float32, and
+    :meth:`Head.predict` and :func:`nalu_sr.linalg.least_squares` cast its
+    columns and blocks).
+    """
     if not records:
         return X
     blocks = []
     with np.errstate(all="ignore"):
         for start in range(0, max(len(X), 1), BLOCK_ROWS):
-            values = X[start : start + BLOCK_ROWS]
+            values = np.asarray(X[start : start + BLOCK_ROWS], dtype=np.float64)
             for record in records:
                 values = record.evaluate(values)
             blocks.append(values)
@@ -129,10 +134,11 @@ class Head:
     intercept: Number
 
     def predict(self, H: np.ndarray) -> np.ndarray:
-        """Evaluate the head on hidden features ``H``."""
+        """Evaluate the head on hidden features ``H`` (float32 or 64) in float64."""
         result = np.full(H.shape[0], float(self.intercept))
         for column, coefficient in zip(self.columns, self.coefficients, strict=True):
-            result = result + float(coefficient) * H[:, column]
+            values = np.asarray(H[:, column], dtype=np.float64)
+            result = result + float(coefficient) * values
         return result
 
 
@@ -207,7 +213,7 @@ def _prune_terms(
     """Drop terms (smallest contribution first) while validation loss allows."""
     loss = relative_error(head.predict(H_val), split.y_val, split.w_val)
     contributions = [
-        abs(float(c)) * float(np.std(H_train[:, j]))
+        abs(float(c)) * float(np.std(H_train[:, j], dtype=np.float64))
         for j, c in zip(head.columns, head.coefficients, strict=True)
     ]
     for _, column in sorted(zip(contributions, head.columns, strict=True)):

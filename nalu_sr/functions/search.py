@@ -201,7 +201,8 @@ class _Beam:
         config: FunctionSearchConfig,
     ) -> None:
         z_split = transformed(split, transform)
-        X = torch.as_tensor(split.X_train, dtype=torch.float64)
+        n_rows = max(config.n_rank_rows, config.n_refine_rows)
+        X = torch.as_tensor(split.X_train[:n_rows], dtype=torch.float64)
         z, weights = z_split.y_train, z_split.w_train
         self.transform = transform
         self._dictionary = dictionary
