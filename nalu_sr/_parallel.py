@@ -10,6 +10,7 @@ clock means something else, as a wall-clock time.
 
 from __future__ import annotations
 
+import multiprocessing
 import time
 import warnings
 from collections.abc import Callable, Generator, Sequence
@@ -25,12 +26,14 @@ from nalu_sr.exceptions import NaluSRError
 #: What joblib raises when a worker process dies or a cluster goes away:
 #: loky's ``TerminatedWorkerError`` is a ``BrokenExecutor``; dask raises
 #: ``CancelledError`` for lost tasks and an ``OSError`` (``CommClosedError``)
-#: or a ``TimeoutError`` for a scheduler that no longer answers.
+#: or a ``TimeoutError`` for a scheduler that no longer answers; joblib's own
+#: ``timeout`` (see :class:`Workers`) raises :class:`multiprocessing.TimeoutError`.
 LOST_WORKER_ERRORS: tuple[type[BaseException], ...] = (
     BrokenExecutor,
     CancelledError,
     OSError,
     TimeoutError,
+    multiprocessing.TimeoutError,
 )
 
 
@@ -47,6 +50,10 @@ class Workers:
         scikit-learn's convention: ``None`` means 1 unless a
         :func:`joblib.parallel_config` context says otherwise, ``-1`` means
         every core (or every worker of the configured backend).
+    timeout : float or None, default=None
+        Seconds to wait for any one result before the workers count as lost
+        (workers that never start, a cluster without workers); ``None``
+        waits. Jobs in this process (one job at a time) are not timed.
 
     Attributes
     ----------
@@ -54,9 +61,14 @@ class Workers:
         How many jobs run at once.
     """
 
-    def __init__(self, n_jobs: int | None) -> None:
+    def __init__(self, n_jobs: int | None, timeout: float | None = None) -> None:
         self.size = max(1, int(joblib.effective_n_jobs(n_jobs)))
-        self._parallel = joblib.Parallel(n_jobs=n_jobs, return_as="generator")
+        # joblib's sequential backend cannot time its jobs (and warns).
+        timed = timeout if self.size > 1 else None
+        self._parallel = joblib.Parallel(
+            n_jobs=n_jobs, return_as="generator", timeout=timed
+        )
+        self._timeout = timed
 
     def __enter__(self) -> Workers:
         self._parallel.__enter__()
@@ -92,11 +104,13 @@ class Workers:
         try:
             outputs = self._parallel(joblib.delayed(function)(*args) for args in calls)
         except LOST_WORKER_ERRORS as error:
-            raise _lost(error) from error
-        return _results(outputs)
+            raise _lost(error, self._timeout) from error
+        return _results(outputs, self._timeout)
 
 
-def _results(outputs: Generator[Any, None, None]) -> Generator[Any, None, None]:
+def _results(
+    outputs: Generator[Any, None, None], timeout: float | None = None
+) -> Generator[Any, None, None]:
     """Yield joblib's outputs, turning a lost worker into a WorkersLostError."""
     try:
         # Not ``yield from``: it would close ``outputs`` before the handler.
@@ -110,17 +124,23 @@ def _results(outputs: Generator[Any, None, None]) -> Generator[Any, None, None]:
             outputs.close()
         raise
     except LOST_WORKER_ERRORS as error:
-        raise _lost(error) from error
+        raise _lost(error, timeout) from error
 
 
 def _no_outputs() -> Generator[Any, None, None]:
     yield from ()
 
 
-def _lost(error: BaseException) -> WorkersLostError:
+def _lost(error: BaseException, timeout: float | None = None) -> WorkersLostError:
     """One line naming what was lost, from joblib's, loky's or dask's error."""
     lines = str(error).strip().splitlines()
     cause = f": {lines[0]}" if lines else ""
+    if (
+        not lines
+        and timeout is not None
+        and isinstance(error, multiprocessing.TimeoutError)
+    ):
+        cause = f": no result within {timeout:g} s"
     return WorkersLostError(
         f"lost the search's workers ({type(error).__name__}{cause})"
     )

@@ -104,7 +104,7 @@ def run_search(
     data = _JobData(context, X_scaled, y, weights)
     run = _PlanRun(plan, outcome, data, callback, started)
     try:
-        with Workers(config.n_jobs) as workers:
+        with Workers(config.n_jobs, worker_timeout(config.max_time)) as workers:
             run.run(workers)
     except KeyboardInterrupt:
         # Ctrl-C ends the search, not the fit: the candidates so far are kept.
@@ -113,6 +113,18 @@ def run_search(
         outcome.lost_workers = str(error)
     run.commit(every_done=True)
     return outcome
+
+
+#: Seconds beyond ``max_time`` that the search waits for any one worker's
+#: result: a job ends at the deadline after its current step and extraction,
+#: so only workers that never start (a cluster without workers) or hang wait
+#: longer, and they end the search with the best formula so far.
+WORKER_GRACE_SECONDS = 30.0
+
+
+def worker_timeout(max_time: float | None) -> float | None:
+    """Seconds to wait for one worker's result; ``None`` (wait) without ``max_time``."""
+    return None if max_time is None else max_time + WORKER_GRACE_SECONDS
 
 
 @dataclass(frozen=True)

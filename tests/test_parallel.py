@@ -29,6 +29,21 @@ def test_a_worker_that_dies_is_one_clear_error():
     assert "\n" not in message
 
 
+def test_workers_that_give_no_result_in_time_are_one_clear_error():
+    started = time.perf_counter()
+    with Workers(2, timeout=0.5) as workers, pytest.raises(WorkersLostError) as error:
+        list(workers.map(time.sleep, [(30,), (0,)]))
+    assert str(error.value) == (
+        "lost the search's workers (TimeoutError: no result within 0.5 s)"
+    )
+    assert time.perf_counter() - started < 25  # the sleeping worker was stopped
+
+
+def test_one_job_at_a_time_is_not_timed():
+    with Workers(1, timeout=0.01) as workers:
+        assert list(workers.map(time.sleep, [(0.05,)])) == [None]
+
+
 def test_errors_of_the_job_itself_pass_through():
     with Workers(1) as workers, pytest.raises(ZeroDivisionError):
         list(workers.map(divmod, [(1, 0)]))

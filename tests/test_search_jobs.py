@@ -145,6 +145,21 @@ def test_lost_workers_end_the_fit_with_the_best_so_far(monkeypatch):
     assert len(model.equations_) >= 1
 
 
+def test_workers_are_waited_for_at_most_max_time_and_a_grace(monkeypatch):
+    timeouts = []
+
+    class RecordingWorkers(Workers):
+        def __init__(self, n_jobs, timeout=None):
+            timeouts.append(timeout)
+            super().__init__(n_jobs, timeout)
+
+    monkeypatch.setattr(search_jobs, "Workers", RecordingWorkers)
+    law, _, params = SEARCHES["ratio"]
+    _fit(law, 1, max_time=20, **params)
+    _fit(law, 1, **params)
+    assert timeouts == [20 + search_jobs.WORKER_GRACE_SECONDS, None]
+
+
 @pytest.mark.filterwarnings("ignore::nalu_sr.PoorFitWarning")
 def test_ctrl_c_with_workers_keeps_the_best_so_far(monkeypatch):
     def interrupt(self, event):
