@@ -59,10 +59,19 @@ class Workers:
     ----------
     size : int
         How many jobs run at once.
+
+    Raises
+    ------
+    WorkersLostError
+        When the backend has no workers to offer (dask waits for them for
+        ``wait_for_workers_timeout`` seconds, 10 by default).
     """
 
     def __init__(self, n_jobs: int | None, timeout: float | None = None) -> None:
-        self.size = max(1, int(joblib.effective_n_jobs(n_jobs)))
+        try:
+            self.size = max(1, int(joblib.effective_n_jobs(n_jobs)))
+        except LOST_WORKER_ERRORS as error:  # dask: a cluster without workers
+            raise _lost(error) from error
         # joblib's sequential backend cannot time its jobs (and warns).
         timed = timeout if self.size > 1 else None
         self._parallel = joblib.Parallel(

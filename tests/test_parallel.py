@@ -39,6 +39,19 @@ def test_workers_that_give_no_result_in_time_are_one_clear_error():
     assert time.perf_counter() - started < 25  # the sleeping worker was stopped
 
 
+def test_a_cluster_without_workers_is_one_clear_error(monkeypatch):
+    def no_workers(n_jobs):
+        raise TimeoutError("DaskDistributedBackend has no worker after 10 seconds.")
+
+    monkeypatch.setattr("joblib.effective_n_jobs", no_workers)
+    with pytest.raises(WorkersLostError) as error:
+        Workers(2)
+    assert str(error.value) == (
+        "lost the search's workers (TimeoutError: "
+        "DaskDistributedBackend has no worker after 10 seconds.)"
+    )
+
+
 def test_one_job_at_a_time_is_not_timed():
     with Workers(1, timeout=0.01) as workers:
         assert list(workers.map(time.sleep, [(0.05,)])) == [None]
