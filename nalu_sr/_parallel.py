@@ -64,13 +64,16 @@ class Workers:
     ------
     WorkersLostError
         When the backend has no workers to offer (dask waits for them for
-        ``wait_for_workers_timeout`` seconds, 10 by default).
+        ``wait_for_workers_timeout`` seconds, 10 by default) or its cluster
+        is gone.
     """
 
     def __init__(self, n_jobs: int | None, timeout: float | None = None) -> None:
         try:
             self.size = max(1, int(joblib.effective_n_jobs(n_jobs)))
-        except LOST_WORKER_ERRORS as error:  # dask: a cluster without workers
+        except Exception as error:
+            # n_jobs itself was checked before the fit: this is the backend
+            # failing (dask: no workers, or a closed cluster's AttributeError).
             raise _lost(error) from error
         # joblib's sequential backend cannot time its jobs (and warns).
         timed = timeout if self.size > 1 else None
@@ -112,7 +115,9 @@ class Workers:
             return _results(_no_outputs())
         try:
             outputs = self._parallel(joblib.delayed(function)(*args) for args in calls)
-        except LOST_WORKER_ERRORS as error:
+        except (*LOST_WORKER_ERRORS, AttributeError) as error:
+            # A dask client whose cluster has closed fails to count its
+            # workers with an AttributeError when the next jobs are dispatched.
             raise _lost(error, self._timeout) from error
         return _results(outputs, self._timeout)
 

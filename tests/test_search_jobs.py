@@ -83,6 +83,30 @@ def test_the_dask_backend_gives_the_same_candidates():
     assert torch.get_num_threads() == 1  # the test session's setting is kept
 
 
+@pytest.mark.filterwarnings("ignore::nalu_sr.PoorFitWarning")
+def test_a_dask_cluster_that_goes_away_ends_the_fit_with_the_best_so_far(
+    monkeypatch,
+):
+    distributed = pytest.importorskip("distributed")
+    law, _, params = SEARCHES["functions"]
+    cluster = distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+    )
+    # The cluster shuts down when the first run comes back, jobs still queued.
+    monkeypatch.setattr(
+        "nalu_sr._progress.SearchProgress.__call__",
+        lambda self, event: cluster.close(),
+    )
+    with (
+        distributed.Client(cluster),
+        joblib.parallel_config(backend="dask"),
+        pytest.warns(UserWarning, match="search stopped: lost the search's workers"),
+    ):
+        model = _fit(law, None, **params)
+    assert model.n_iter_ >= 1
+    assert len(model.equations_) >= 2  # the linear candidate and the first run's
+
+
 def _diverging(n_diverging):
     calls = []
 
