@@ -36,6 +36,13 @@ LOST_WORKER_ERRORS: tuple[type[BaseException], ...] = (
     multiprocessing.TimeoutError,
 )
 
+#: What dispatching jobs may raise when the workers are gone: a dask client
+#: whose cluster has closed fails to count its workers with an AttributeError.
+DISPATCH_ERRORS: tuple[type[BaseException], ...] = (
+    *LOST_WORKER_ERRORS,
+    AttributeError,
+)
+
 
 class WorkersLostError(NaluSRError, RuntimeError):
     """A worker died or the cluster went away while the search ran jobs on it."""
@@ -115,9 +122,7 @@ class Workers:
             return _results(_no_outputs())
         try:
             outputs = self._parallel(joblib.delayed(function)(*args) for args in calls)
-        except (*LOST_WORKER_ERRORS, AttributeError) as error:
-            # A dask client whose cluster has closed fails to count its
-            # workers with an AttributeError when the next jobs are dispatched.
+        except DISPATCH_ERRORS as error:
             raise _lost(error, self._timeout) from error
         return _results(outputs, self._timeout)
 
