@@ -8,7 +8,6 @@ are replaced by simple exact numbers where the validation data allows.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -17,7 +16,7 @@ import numpy as np
 import sympy
 
 from nalu_sr._thresholds import POOR_FIT_LOSS, SYMBOLIC_MAX_ERROR
-from nalu_sr.extraction.constants import simple_number
+from nalu_sr.extraction.constants import exact_replacements, loose_replacements
 from nalu_sr.extraction.emit import emit
 from nalu_sr.extraction.graph import build_graph, prune
 from nalu_sr.extraction.simplify import simplify_checked
@@ -253,7 +252,7 @@ def _simplify_constants(
     if not symbolic:
         zero, _ = _replace_constants(head, rows, limit, _zero_only)
         return zero  # an approximation: its constants stay decimals
-    head, _ = _replace_constants(head, rows, limit, _exact_replacements)
+    head, _ = _replace_constants(head, rows, limit, exact_replacements)
     if not loosely:
         return head
     loose, complete = _replace_constants(head, rows, limit, loose_replacements)
@@ -301,23 +300,10 @@ def _replace_constants(
     return head, complete
 
 
-#: Largest relative distance at which a constant may be replaced by a simple
-#: number in the second pass; the validation loss decides whether it is kept.
-LOOSE_RTOL = 1e-2
 #: The second pass runs only when the head's relative validation error is at
 #: most this (the estimator's threshold for a poor fit): the constants of a
 #: wrong structure are compromises, not estimates of simple numbers.
 LOOSE_MATCH_MAX_LOSS = POOR_FIT_LOSS
-_SMALL = 12
-_BASES: tuple[sympy.Expr, ...] = (
-    sympy.Integer(1),
-    sympy.pi,
-    1 / sympy.pi,
-    sympy.pi**2,
-    1 / sympy.pi**2,
-    sympy.E,
-    1 / sympy.E,
-)
 
 
 def symbolic_fit(
@@ -338,44 +324,6 @@ def symbolic_fit(
 def _zero_only(value: float) -> list[sympy.Expr]:
     """Zero: dropping a negligible term keeps an approximation honest."""
     return [sympy.Integer(0)]
-
-
-def _exact_replacements(value: float) -> list[sympy.Expr]:
-    """Zero, then :func:`simple_number`'s match within ``1e-6`` (any numerator)."""
-    exact = simple_number(value)
-    return [sympy.Integer(0)] if exact is None else [sympy.Integer(0), exact]
-
-
-#: Bases of loose matches inside a function's argument: rationals and
-#: multiples of pi (``sin(2*pi*x)``); an ``e`` or ``pi**2`` there is the
-#: signature of a fitted approximation, not of a law.
-ARGUMENT_BASES: tuple[sympy.Expr, ...] = (sympy.Integer(1), sympy.pi, 1 / sympy.pi)
-
-
-def loose_replacements(
-    value: float, bases: tuple[sympy.Expr, ...] = _BASES
-) -> list[sympy.Expr]:
-    """Numbers ``p/q * base`` with ``|p|, q <= 12`` within 1%, simplest first.
-
-    Ordered by simplicity rather than by distance: under noise a looser match
-    is often the intended one (``3.1439`` is ``pi``, not ``22/7``).
-    """
-    if not math.isfinite(value) or value == 0:
-        return []
-    found: list[sympy.Expr] = []
-    for base in bases:
-        ratio = Fraction(value / float(base)).limit_denominator(_SMALL)
-        close = abs(float(ratio) * float(base) - value) <= LOOSE_RTOL * abs(value)
-        if ratio != 0 and abs(ratio.numerator) <= _SMALL and close:
-            found.append(sympy.Rational(ratio.numerator, ratio.denominator) * base)
-    return sorted(found, key=_simplicity)
-
-
-def _simplicity(number: sympy.Expr) -> tuple[int, int, int]:
-    """Sort key: plain rationals first, then small denominators and numerators."""
-    rational, rest = number.as_coeff_Mul()
-    numerator, denominator = sympy.fraction(rational)
-    return (0 if rest == 1 else 1, int(denominator), abs(int(numerator)))
 
 
 def _assume_observed_signs(

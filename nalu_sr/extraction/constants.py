@@ -1,4 +1,8 @@
-"""Recognising simple numbers: small rationals, and their products with pi and e."""
+"""Recognising simple numbers: small rationals, and their products with pi and e.
+
+Exact matches (within ``1e-6``, :func:`simple_number`) serve exact data; loose
+matches (within 1%, :func:`loose_replacements`) serve laws under noise.
+"""
 
 from __future__ import annotations
 
@@ -77,3 +81,56 @@ def _close_rational(
     if candidate == 0 or abs(float(candidate) - value) > rtol * abs(value):
         return None
     return sympy.Rational(candidate.numerator, candidate.denominator)
+
+
+#: Largest relative distance at which a constant may be replaced by a simple
+#: number in the second pass; the validation loss decides whether it is kept.
+LOOSE_RTOL = 1e-2
+_SMALL = 12
+_BASES: tuple[sympy.Expr, ...] = (
+    sympy.Integer(1),
+    sympy.pi,
+    1 / sympy.pi,
+    sympy.pi**2,
+    1 / sympy.pi**2,
+    sympy.E,
+    1 / sympy.E,
+)
+
+
+def exact_replacements(value: float) -> list[sympy.Expr]:
+    """Zero, then :func:`simple_number`'s match within ``1e-6`` (any numerator)."""
+    exact = simple_number(value)
+    return [sympy.Integer(0)] if exact is None else [sympy.Integer(0), exact]
+
+
+#: Bases of loose matches inside a function's argument: rationals and
+#: multiples of pi (``sin(2*pi*x)``); an ``e`` or ``pi**2`` there is the
+#: signature of a fitted approximation, not of a law.
+ARGUMENT_BASES: tuple[sympy.Expr, ...] = (sympy.Integer(1), sympy.pi, 1 / sympy.pi)
+
+
+def loose_replacements(
+    value: float, bases: tuple[sympy.Expr, ...] = _BASES
+) -> list[sympy.Expr]:
+    """Numbers ``p/q * base`` with ``|p|, q <= 12`` within 1%, simplest first.
+
+    Ordered by simplicity rather than by distance: under noise a looser match
+    is often the intended one (``3.1439`` is ``pi``, not ``22/7``).
+    """
+    if not math.isfinite(value) or value == 0:
+        return []
+    found: list[sympy.Expr] = []
+    for base in bases:
+        ratio = Fraction(value / float(base)).limit_denominator(_SMALL)
+        close = abs(float(ratio) * float(base) - value) <= LOOSE_RTOL * abs(value)
+        if ratio != 0 and abs(ratio.numerator) <= _SMALL and close:
+            found.append(sympy.Rational(ratio.numerator, ratio.denominator) * base)
+    return sorted(found, key=_simplicity)
+
+
+def _simplicity(number: sympy.Expr) -> tuple[int, int, int]:
+    """Sort key: plain rationals first, then small denominators and numerators."""
+    rational, rest = number.as_coeff_Mul()
+    numerator, denominator = sympy.fraction(rational)
+    return (0 if rest == 1 else 1, int(denominator), abs(int(numerator)))

@@ -17,11 +17,13 @@ import torch
 from scipy import optimize
 
 from nalu_sr.extraction.candidate import (
-    ARGUMENT_BASES,
-    loose_replacements,
     loss_limit,
 )
-from nalu_sr.extraction.constants import simple_number
+from nalu_sr.extraction.constants import (
+    ARGUMENT_BASES,
+    loose_replacements,
+    simple_number,
+)
 from nalu_sr.functions.terms import Constant, Term, monomial, term_matrix
 from nalu_sr.linalg import least_squares, relative_error
 from nalu_sr.primitives import Primitive, resolve_primitives
