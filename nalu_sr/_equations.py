@@ -24,6 +24,7 @@ COLUMNS = (
     "equation",
     "sympy_format",
     "exact",
+    "extrapolation_loss",
     "train_loss",
     "architecture",
     "width",
@@ -90,7 +91,7 @@ def pareto_scores(complexities: Sequence[int], losses: Sequence[float]) -> list[
     return scores
 
 
-def build_table(candidates: Sequence[Candidate], chosen: int, tol: float) -> Any:
+def build_table(candidates: Sequence[Candidate], chosen: int) -> Any:
     """Tabulate candidates: a DataFrame with pandas, else a list of dicts.
 
     Parameters
@@ -99,8 +100,6 @@ def build_table(candidates: Sequence[Candidate], chosen: int, tol: float) -> Any
         The candidates, in the order of their candidate numbers.
     chosen : int
         Number of the chosen candidate.
-    tol : float
-        Relative validation error at or below which a candidate is exact.
 
     Returns
     -------
@@ -111,7 +110,7 @@ def build_table(candidates: Sequence[Candidate], chosen: int, tol: float) -> Any
         [c.complexity for c in candidates], [c.validation_loss for c in candidates]
     )
     rows = [
-        _row(candidate, number == chosen, tol, score)
+        _row(candidate, number == chosen, score)
         for number, (candidate, score) in enumerate(
             zip(candidates, scores, strict=True)
         )
@@ -129,9 +128,7 @@ def build_table(candidates: Sequence[Candidate], chosen: int, tol: float) -> Any
     )
 
 
-def _row(
-    candidate: Candidate, chosen: bool, tol: float, score: float
-) -> dict[str, Any]:
+def _row(candidate: Candidate, chosen: bool, score: float) -> dict[str, Any]:
     """One row of the table."""
     return {
         "complexity": candidate.complexity,
@@ -139,7 +136,8 @@ def _row(
         "score": score,
         "equation": str(candidate.expression),
         "sympy_format": candidate.expression,
-        "exact": candidate.validation_loss <= tol,
+        "exact": candidate.exact,
+        "extrapolation_loss": candidate.extrapolation_loss,
         "train_loss": candidate.train_loss,
         "architecture": candidate.architecture,
         "width": candidate.width,
@@ -191,6 +189,13 @@ def table_candidates(table: Any) -> list[Candidate]:
             architecture=str(row["architecture"]),
             width=int(row["width"]),
             seed=None if row["seed"] is None else int(row["seed"]),
+            extrapolation_loss=_optional_loss(row["extrapolation_loss"]),
+            exact=bool(row["exact"]),
         )
         for row in table_rows(table)
     ]
+
+
+def _optional_loss(value: Any) -> float | None:
+    """Read an extrapolation loss: ``None`` (or pandas' NaN) when unchecked."""
+    return None if value is None or math.isnan(float(value)) else float(value)

@@ -348,3 +348,21 @@ def search_threads(n_threads: int | None) -> Iterator[None]:
             yield
     finally:
         torch.set_num_threads(previous)
+
+
+def data_precision(X: np.ndarray, y: np.ndarray) -> np.dtype:
+    """Return the coarser floating-point precision of the inputs and the target.
+
+    Integers and float64 give float64; a float32 (or float16) input or target
+    gives its own, whose rounding then bounds how exactly a law can fit.
+
+    Examples
+    --------
+    >>> data_precision(np.ones((2, 1), np.float32), np.ones(2)).name
+    'float32'
+    """
+    kinds = [np.asarray(a).dtype for a in (X, y)]
+    floats = [k for k in kinds if np.issubdtype(k, np.floating)]
+    if not floats:
+        return np.dtype(np.float64)
+    return max(floats, key=lambda k: float(np.finfo(k).eps))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -14,6 +15,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from nalu_sr._fit_data import (
+    data_precision,
     decade_scales,
     held_out_rows,
     input_scale,
@@ -27,7 +29,12 @@ from nalu_sr._formula_methods import FormulaMethods
 from nalu_sr._params import PARAMETER_CONSTRAINTS, check_parameters
 from nalu_sr._progress import SearchProgress
 from nalu_sr.architectures import DEFAULT_ARCHITECTURES
-from nalu_sr.exceptions import InsufficientDataWarning, PoorFitWarning
+from nalu_sr.exactness import LawCheck
+from nalu_sr.exceptions import (
+    InsufficientDataWarning,
+    ModelFileError,
+    PoorFitWarning,
+)
 from nalu_sr.export.numpy import CallableExpression
 from nalu_sr.export.persistence import load_model, save_model
 from nalu_sr.extraction.candidate import Split
@@ -45,6 +52,7 @@ from nalu_sr.selection import (
     choose,
     free_constants,
     insufficient_data_message,
+    judge_candidates,
     poor_fit_message,
 )
 from nalu_sr.symbols import feature_symbols
@@ -224,7 +232,7 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
         penalty_weight: float = 0.05,
         early_stopping: bool = True,
         validation_fraction: float = 0.2,
-        tol: float = 1e-16,
+        tol: float | None = None,
         selection_factor: float = 2.0,
         max_time: float | None = None,
         random_state: int | np.random.RandomState | None = None,
@@ -282,8 +290,11 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
         # float32 stays float32 until the split casts it (no full float64 copy).
         dtype = [np.float64, np.float32]
         X, y = validate_data(self, X, y, y_numeric=True, dtype=dtype)
+        precision = data_precision(X, y)
         y = np.asarray(y, dtype=np.float64)
         X, y, weights = row_weights(sample_weight, X, y)
+        check = LawCheck.from_data(X, y, weights, precision, self.tol)
+        config = dataclasses.replace(config, stop_loss=check.floor)
         random_state = check_random_state(self.random_state)
         # The search runs near unit scale; formulas return to the raw units.
         scales = decade_scales(X, y)
@@ -298,7 +309,12 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
         outcome = self._search(split, symbols, config, random_state)
         outcome.candidates = scales.restore_candidates(outcome.candidates, symbols)
         n_held_out = held_out_rows(len(y), self.validation_fraction)
-        formulas = choose(outcome, symbols, self.tol, self.selection_factor, n_held_out)
+        outcome.candidates = judge_candidates(
+            outcome.candidates, check, symbols, n_held_out
+        )
+        formulas = choose(
+            outcome, symbols, check.floor, self.selection_factor, n_held_out
+        )
         self._set_fitted(formulas)
         self._warn_about(outcome, formulas)
         self._warn_if_unconfirmed(formulas, len(y), n_held_out)
@@ -342,6 +358,7 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
         self.expression_ = formulas.expression
         self.loss_ = formulas.loss
         self.exact_ = formulas.exact
+        self.precision_floor_ = formulas.precision_floor
         self.module_: StackedModel | None = formulas.module
         self.history_ = formulas.history
         self.n_iter_ = formulas.n_iter
@@ -435,6 +452,10 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
         """
         loaded = load_model(path, cls().get_params())
         model = cls(**loaded.params)
+        try:
+            model._validate_params()
+        except ValueError as error:  # sklearn's InvalidParameterError
+            raise ModelFileError(f"the model file's parameters: {error}") from None
         model._set_fitted(loaded.formulas)
         model.n_features_in_ = len(loaded.formulas.symbols)
         if loaded.feature_names_in is not None:

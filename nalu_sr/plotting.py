@@ -59,7 +59,7 @@ class FittedRegressor(Protocol):
 
     equations_: Any
     best_index_: int
-    tol: float
+    precision_floor_: float
     exact_: bool
     loss_: float
     n_iter_: int
@@ -139,7 +139,8 @@ def plot_pareto(estimator: FittedRegressor, ax: Axes | None = None) -> Axes:
 
     The error axis is logarithmic (errors below ``eps**2`` are drawn at
     ``eps**2``); the line is the complexity-loss front, the star the chosen
-    formula, the dashed line the estimator's ``tol``.
+    formula, the dashed line the precision floor a law must reach
+    (``precision_floor_``).
 
     Parameters
     ----------
@@ -185,13 +186,14 @@ def plot_pareto(estimator: FittedRegressor, ax: Axes | None = None) -> Axes:
         linewidth=1,
         label="complexity-loss front",
     )
-    if estimator.tol > LOSS_FLOOR:
+    floor = estimator.precision_floor_
+    if floor > LOSS_FLOOR:
         ax.axhline(
-            estimator.tol,
+            floor,
             color="grey",
             linestyle="--",
             linewidth=1,
-            label=f"tol = {estimator.tol:.3g} (exact below)",
+            label=f"precision floor = {floor:.3g}",
         )
     from matplotlib.ticker import MaxNLocator
 

@@ -61,7 +61,11 @@ class PlanEntry:
 
 @dataclass(frozen=True)
 class SearchConfig:
-    """Resolved settings of a search (built from estimator parameters)."""
+    """Resolved settings of a search (built from estimator parameters).
+
+    ``tol`` bounds the loss that pruning and snapping may always reach;
+    ``stop_loss`` is the loss at which a candidate ends the search.
+    """
 
     architectures: tuple[str, ...]
     widths: tuple[int, ...] | None
@@ -75,6 +79,22 @@ class SearchConfig:
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
     n_jobs: int | None = None
     restart_batch: int = 1
+    stop_loss: float | None = None
+
+    @property
+    def early_stop_loss(self) -> float:
+        """Validation loss at which a candidate ends the search: a law's.
+
+        ``stop_loss`` (the data's precision floor, set by ``fit``), else ``tol``.
+        """
+        return self.tol if self.stop_loss is None else self.stop_loss
+
+
+#: Relative loss that pruning and constant snapping may always reach when the
+#: user sets no ``tol`` (a step of snapping may pass through such a loss on its
+#: way to an exact law). Whether a formula is a law is judged apart, at the
+#: data's precision floor (:mod:`nalu_sr.exactness`).
+SNAP_TOL = 1e-16
 
 
 def resolve_search_config(params: Mapping[str, Any]) -> SearchConfig:
@@ -108,7 +128,7 @@ def resolve_search_config(params: Mapping[str, Any]) -> SearchConfig:
         primitives=resolve_primitives(
             DEFAULT_PRIMITIVES if primitives is None else primitives
         ),
-        tol=float(params["tol"]),
+        tol=SNAP_TOL if params["tol"] is None else float(params["tol"]),
         early_stopping=bool(params["early_stopping"]),
         max_time=None if params["max_time"] is None else float(params["max_time"]),
         max_samples=_optional_int(params["max_samples"]),
@@ -286,6 +306,7 @@ def _function_round(
     settings = FunctionSearchConfig(
         config.primitives,
         tol=config.tol,
+        stop_loss=config.early_stop_loss,
         max_terms=width.max_terms,
         beam_width=width.beam_width,
         n_children=width.n_children,
@@ -437,4 +458,4 @@ def _should_stop(outcome: SearchOutcome, config: SearchConfig, started: float) -
 
 def _stops(candidate: Candidate, config: SearchConfig) -> bool:
     """Whether this candidate ends the search (early stopping on an exact fit)."""
-    return config.early_stopping and candidate.validation_loss <= config.tol
+    return config.early_stopping and candidate.validation_loss <= config.early_stop_loss

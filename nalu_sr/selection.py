@@ -10,6 +10,7 @@ more of them than it has free constants, confirm it (:func:`choose`).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,7 +20,13 @@ import sympy
 
 from nalu_sr._equations import build_table
 from nalu_sr._thresholds import POOR_FIT_LOSS
-from nalu_sr.extraction.candidate import Candidate
+from nalu_sr.exactness import LawCheck
+from nalu_sr.extraction.candidate import Candidate, expression_complexity
+from nalu_sr.extraction.constants import (
+    decimal_constants,
+    dressed,
+    integral_floats,
+)
 from nalu_sr.model import StackedModel
 from nalu_sr.search import SearchOutcome
 
@@ -31,6 +38,7 @@ __all__ = [
     "choose",
     "free_constants",
     "insufficient_data_message",
+    "judge_candidates",
     "noise_margin",
     "poor_fit_message",
     "select_candidate",
@@ -64,7 +72,7 @@ class FittedFormulas:
     loss : float
         Its relative validation error.
     exact : bool
-        Whether ``loss`` is at most the estimator's ``tol``.
+        Whether the chosen formula is a law (see :func:`judge_candidates`).
     n_iter : int
         Training runs performed.
     module : StackedModel or None
@@ -82,6 +90,82 @@ class FittedFormulas:
     n_iter: int
     module: StackedModel | None = None
     history: list[float] = field(default_factory=list)
+    precision_floor: float = 1e-16
+
+
+def judge_candidates(
+    candidates: Sequence[Candidate],
+    check: LawCheck,
+    symbols: Sequence[sympy.Symbol],
+    n_held_out: int | None = None,
+) -> list[Candidate]:
+    """Mark the laws among the candidates; write the others' numbers as decimals.
+
+    A candidate is exact when (a) its validation loss is at most
+    ``check.floor`` (the data's precision floor, or the user's ``tol``), (b)
+    its free constants, refitted on the inner rows, predict the outer rows
+    to their floor (:meth:`LawCheck.extrapolates`), and (c) more validation
+    rows were held out than it has :func:`free_constants` (``n_held_out``
+    ``None`` skips (c)). A law's whole-number floats become integers. A
+    formula that is not exact keeps symbolic numbers only if they are all
+    simple (no fitted float beside them, no rational term above 100) and it
+    fits within the noise (:meth:`LawCheck.within_noise`): a law under noise;
+    otherwise its multiples of pi or e, roots and large rationals become
+    decimals (:func:`~nalu_sr.extraction.constants.decimal_constants`).
+
+    Parameters
+    ----------
+    candidates : sequence of Candidate
+        Candidates over ``symbols``, on the rows ``check`` holds.
+    check : LawCheck
+        The rows and the floor.
+    symbols : sequence of sympy.Symbol
+        Symbols of the features.
+    n_held_out : int or None, default=None
+        Validation rows held out of training.
+
+    Returns
+    -------
+    list of Candidate
+        The candidates with ``exact`` and ``extrapolation_loss`` set.
+    """
+    floor = check.floor
+    judged = []
+    for candidate in candidates:
+        extrapolation: float | None = None
+        exact = False
+        if candidate.validation_loss <= floor:
+            extrapolation = check.extrapolation(candidate.expression, symbols)
+            confirmed = n_held_out is None or n_held_out > free_constants(
+                candidate.expression
+            )
+            exact = check.extrapolates(extrapolation) and confirmed
+        expression = _tidy(candidate, check, exact)
+        judged.append(
+            dataclasses.replace(
+                candidate,
+                expression=expression,
+                complexity=expression_complexity(expression),
+                extrapolation_loss=extrapolation,
+                exact=exact,
+            )
+        )
+    return judged
+
+
+def _tidy(candidate: Candidate, check: LawCheck, exact: bool) -> sympy.Expr:
+    """Return a law without whole floats, an approximation with decimals.
+
+    A formula that is not exact keeps symbolic numbers only when they are
+    all simple and it fits within the noise (a law under noise, whose
+    ``2*pi`` is the point); otherwise its numbers become decimals.
+    """
+    expression = candidate.expression
+    if exact:
+        return integral_floats(expression)
+    if dressed(expression) or not check.within_noise(candidate.validation_loss):
+        return decimal_constants(expression)
+    return expression
 
 
 def choose(
@@ -100,16 +184,15 @@ def choose(
     symbols : list of sympy.Symbol
         Symbols of the features.
     tol : float
-        Relative validation error at or below which a formula is exact.
+        The precision floor the candidates were judged at (see
+        :func:`judge_candidates`, which set their ``exact``).
     selection_factor : float
         See :func:`select_candidate`.
     n_held_out : int or None, default=None
         Validation rows held out of training (0 when the formulas were
-        validated on their own training rows). The chosen formula is exact
-        only if these outnumber its :func:`free_constants`: fewer rows can
-        be interpolated by a wrong formula; they also bound how far above
-        the best loss a simpler formula may be chosen (see
-        :func:`select_candidate`). ``None`` skips both.
+        validated on their own training rows); they bound how far above the
+        best loss a simpler formula may be chosen (see
+        :func:`select_candidate`). ``None`` sets no bound.
 
     Returns
     -------
@@ -126,15 +209,15 @@ def choose(
     best = candidates[chosen]
     return FittedFormulas(
         symbols=symbols,
-        table=build_table(candidates, chosen, tol),
+        table=build_table(candidates, chosen),
         best_index=chosen,
         expression=best.expression,
         loss=best.validation_loss,
-        exact=best.validation_loss <= tol
-        and (n_held_out is None or n_held_out > free_constants(best.expression)),
+        exact=best.exact,
         n_iter=outcome.n_trained,
         module=outcome.modules[order[chosen]],
         history=outcome.histories[order[chosen]],
+        precision_floor=tol,
     )
 
 
@@ -144,20 +227,22 @@ def select_candidate(
     selection_factor: float,
     n_held_out: int | None = None,
 ) -> int:
-    """Index of the simplest candidate whose validation loss is near the best.
+    """Index of the simplest law, or of the simplest candidate near the best.
 
-    A candidate qualifies when its loss is at most ``selection_factor`` times
-    the best loss, at most ``(selection_factor - 1) * 0.01`` above it and, with
-    ``n_held_out`` validation rows, at most ``(1 + m) ** (selection_factor -
-    1)`` times it, ``m`` being their :func:`noise_margin`; or when its loss is
-    at most ``tol``. Among those the lowest :func:`selection_complexity` wins
-    (fitted floats count twice), then the lower loss. The additive bound
-    matters for poor fits only: with a best relative loss of 0.6, twice the
-    best would admit a constant (loss about 1). The margin matters under
-    noise, where every loss is at least the noise's share: twice that admits
-    approximations whose error the validation rows plainly show (a law at
-    1.00 times the noise floor against a shorter series at 1.05 times it); a
-    large ``selection_factor`` still admits them.
+    When some candidates are ``exact`` (laws, see :func:`judge_candidates`),
+    the one of lowest :func:`selection_complexity` among them wins, then the
+    lower loss. Otherwise a candidate qualifies when its loss is at most
+    ``selection_factor`` times the best loss, at most ``(selection_factor - 1)
+    * 0.01`` above it and, with ``n_held_out`` validation rows, at most ``(1 +
+    m) ** (selection_factor - 1)`` times it, ``m`` being their
+    :func:`noise_margin`; or when its loss is at most ``tol``. Among those the
+    lowest :func:`selection_complexity` wins (fitted floats count twice), then
+    the lower loss. The additive bound matters for poor fits only: with a best
+    relative loss of 0.6, twice the best would admit a constant (loss about 1).
+    The margin matters under noise, where every loss is at least the noise's
+    share: twice that admits approximations whose error the validation rows
+    plainly show (a law at 1.00 times the noise floor against a shorter series
+    at 1.05 times it); a large ``selection_factor`` still admits them.
 
     Parameters
     ----------
@@ -176,6 +261,13 @@ def select_candidate(
     int
         Position of the chosen candidate in ``candidates``.
     """
+    laws = [
+        (selection_complexity(c), c.validation_loss, i)
+        for i, c in enumerate(candidates)
+        if c.exact
+    ]
+    if laws:
+        return min(laws)[2]
     best = min(c.validation_loss for c in candidates)
     slack = (selection_factor - 1) * SELECTION_SLACK
     near = min(best * selection_factor, best + slack)

@@ -100,7 +100,7 @@ def test_fitted_attributes():
     module = model.to_torch()
     np.testing.assert_allclose(module(torch.as_tensor(X)).numpy(), X[:, 0] / X[:, 1])
     assert module.sympy() == model.expression_
-    assert model.loss_ <= model.tol
+    assert model.exact_ and model.loss_ <= model.precision_floor_
     assert model.module_ is not None and model.n_iter_ >= 1
 
 
@@ -111,7 +111,8 @@ def test_equations_frame_columns_and_types():
     assert isinstance(table, pd.DataFrame)
     assert list(table.columns) == [
         "complexity", "loss", "score", "equation", "sympy_format", "exact",
-        "train_loss", "architecture", "width", "seed", "chosen",
+        "extrapolation_loss", "train_loss", "architecture", "width", "seed",
+        "chosen",
     ]  # fmt: skip
     linear = table["architecture"] == "linear"
     assert linear.sum() == 1
@@ -119,7 +120,13 @@ def test_equations_frame_columns_and_types():
     assert list(table.loc[linear, "width"]) == [0]
     assert all(isinstance(s, int) for s in table.loc[~linear, "seed"])
     assert list(table["equation"]) == [str(e) for e in table["sympy_format"]]
-    assert list(table["exact"]) == list(table["loss"] <= model.tol)
+    # Exact rows are at the precision floor and were checked by extrapolation;
+    # rows above the floor were not checked.
+    at_floor = table["loss"] <= model.precision_floor_
+    assert not (table["exact"] & ~at_floor).any()
+    assert table.loc[~at_floor, "extrapolation_loss"].isna().all()
+    assert (table.loc[at_floor, "extrapolation_loss"] >= 0).all()
+    assert table.loc[model.best_index_, "exact"]
     assert table["chosen"].sum() == 1
     assert table.loc[model.best_index_, "loss"] == model.loss_
 

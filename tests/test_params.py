@@ -58,7 +58,8 @@ WRONG_VALUES = [
      "instead."),
     ("validation_fraction", False, "must be a float in the range (0.0, 1.0). Got "
      "False instead."),
-    ("tol", -1e-10, f"{NON_NEGATIVE}. Got -1e-10 instead."),
+    ("tol", -1e-10, "must be None or a float in the range [0.0, inf). Got -1e-10 "
+     "instead."),
     ("selection_factor", "x", "must be a float in the range [1.0, inf). Got 'x' "
      "instead."),
     ("selection_factor", 0.1, "must be a float in the range [1.0, inf). Got 0.1 "

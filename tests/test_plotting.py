@@ -56,7 +56,7 @@ def test_pareto_has_one_point_per_candidate_and_marks_the_chosen(fitted, plt):
         "candidates",
         "chosen: x0/(x1 + x2)",
         "complexity-loss front",
-        "tol = 1e-16 (exact below)",
+        f"precision floor = {model.precision_floor_:.3g}",
     ]
     assert ax.get_yscale() == "log"
     front = pareto_front(list(table["complexity"]), list(expected[:, 1]))

@@ -1,11 +1,15 @@
 """nalu_sr.selection: candidates in, the chosen formula and the table out."""
 
+import dataclasses
+
+import numpy as np
 import pytest
 import sympy
 
 import nalu_sr
 import nalu_sr.search
 from nalu_sr._version import __version__
+from nalu_sr.exactness import LawCheck
 from nalu_sr.exceptions import ModelFileError, PoorFitWarning
 from nalu_sr.export import serialize
 from nalu_sr.extraction import candidate as candidate_module
@@ -15,6 +19,7 @@ from nalu_sr.selection import (
     POOR_FIT_LOSS,
     SELECTION_SLACK,
     choose,
+    judge_candidates,
     poor_fit_message,
 )
 from nalu_sr.symbols import symbols_from_names
@@ -56,10 +61,20 @@ def test_choose_numbers_by_complexity_then_loss_and_keeps_provenance():
     assert list(formulas.table["chosen"]) == [True, False, False]
 
 
-def test_choose_marks_exact_by_tol():
-    formulas = choose(_outcome([_candidate(3, 1e-12, 1)]), [x], 1e-10, 2.0)
+def test_choose_keeps_the_judgement_of_judge_candidates():
+    law = dataclasses.replace(_candidate(3, 1e-12, 1), exact=True)
+    formulas = choose(_outcome([law]), [x], 1e-10, 2.0)
     assert formulas.exact is True
     assert poor_fit_message(formulas) is None
+    unjudged = choose(_outcome([_candidate(3, 1e-12, 1)]), [x], 1e-10, 2.0)
+    assert unjudged.exact is False
+
+
+def test_a_law_is_chosen_over_a_simpler_approximation_below_the_floor():
+    approximation = _candidate(3, 1e-20, 1)
+    law = dataclasses.replace(_candidate(9, 1e-30, 2), exact=True)
+    formulas = choose(_outcome([approximation, law]), [x], 1e-16, 2.0)
+    assert formulas.expression == 2 * x and formulas.exact
 
 
 def test_poor_fit_message_above_the_threshold_only():
@@ -94,3 +109,46 @@ def test_symbols_from_names_refuses_non_identifiers():
         match=r"^the model file's 'symbols' must be a list of identifiers$",
     ):
         symbols_from_names(["a b"])
+
+
+def _judged(expression, truth, low, high, n_held_out=200):
+    rng = np.random.default_rng(0)
+    X = rng.uniform(low, high, size=(400, 1))
+    y = truth(X[:, 0])
+    check = LawCheck.from_data(X, y, None, np.float64)
+    function = sympy.lambdify([x], expression, "numpy")
+    loss = float(np.mean((function(X[:, 0]) - y) ** 2) / np.var(y))
+    found = Candidate(expression, 5, loss, loss, "function/identity", 1, None)
+    return judge_candidates([found], check, [x], n_held_out)[0]
+
+
+def test_a_law_with_fitted_floats_is_exact_and_loses_its_whole_floats():
+    judged = _judged(1.0 * x**3 + 0.5 * sympy.exp(x), lambda v: v**3 + np.exp(v) / 2,
+                     -1, 1)  # fmt: skip
+    assert judged.exact
+    assert judged.expression == x**3 + 0.5 * sympy.exp(x)
+    assert judged.extrapolation_loss < 1e-26
+
+
+def test_a_series_above_the_precision_floor_is_not_exact():
+    # cosh on [-1, 1] by its Taylor series to x**8: a relative error of about
+    # 1e-16, below the old fixed tol and far above the precision floor.
+    series = sum(x ** (2 * k) / sympy.factorial(2 * k) for k in range(5))
+    judged = _judged(series.evalf(), np.cosh, -1, 1)
+    assert not judged.exact
+    assert judged.extrapolation_loss is None  # above the floor: never checked
+
+
+def test_an_approximation_shows_decimals_not_pi_or_large_rationals():
+    expression = sympy.Rational(841, 59) * x / sympy.pi**2 + sympy.Rational(3, 2)
+    judged = _judged(expression, lambda v: np.sin(v) + 1.5, 0, 1)
+    assert not judged.exact
+    assert not judged.expression.has(sympy.pi)
+    assert judged.expression.atoms(sympy.Rational) <= {sympy.Rational(3, 2)}
+    rational = judged.expression.atoms(sympy.Rational)
+    assert all(abs(r.p) <= 100 and r.q <= 100 for r in rational)
+
+
+def test_too_few_held_out_rows_leave_a_law_unconfirmed():
+    judged = _judged(x**2, np.square, 1, 2, n_held_out=2)
+    assert judged.extrapolation_loss is not None and not judged.exact

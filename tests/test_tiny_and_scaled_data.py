@@ -58,7 +58,7 @@ def test_too_few_rows_are_never_exact(n_rows, message):
     with pytest.warns(InsufficientDataWarning, match=re.escape(message)):
         model = NALURegressor(**ARITHMETIC).fit(X, X[:, 0] * X[:, 1])
     assert model.exact_ is False
-    assert model.loss_ <= model.tol  # interpolated, hence unconfirmed
+    assert model.loss_ <= model.precision_floor_  # interpolated, hence unconfirmed
 
 
 def test_enough_held_out_rows_confirm_the_formula():

@@ -24,7 +24,7 @@ TOP_LEVEL_KEYS = frozenset(
     {
         "format", "format_version", "nalu_sr_version", "symbols",
         "feature_names_in", "params", "expression", "loss", "exact", "n_iter",
-        "best_index", "equations",
+        "best_index", "equations", "precision_floor",
     }
 )  # fmt: skip
 #: Every key of an entry of ``equations``.
@@ -34,6 +34,9 @@ CANDIDATE_KEYS = frozenset(
         "seed", "expression", "chosen",
     }
 )  # fmt: skip
+#: Keys an entry of ``equations`` may have beyond :data:`CANDIDATE_KEYS` (files
+#: written before laws were judged by extrapolation lack them).
+OPTIONAL_CANDIDATE_KEYS = frozenset({"exact", "extrapolation_loss"})
 
 
 def is_count(value: Any) -> bool:
@@ -60,6 +63,7 @@ _TOP_LEVEL_KINDS: Mapping[str, tuple[Callable[[Any], bool], str]] = {
     "params": (lambda v: isinstance(v, dict), "a JSON object"),
     "expression": (lambda v: isinstance(v, dict), "a formula tree"),
     "loss": (is_number, "a number"),
+    "precision_floor": (is_number, "a number"),
     "exact": (lambda v: isinstance(v, bool), "true or false"),
     "n_iter": (is_count, f"an integer in 0..{MAX_COUNT}"),
     "best_index": (is_count, f"an integer in 0..{MAX_COUNT}"),
@@ -101,7 +105,9 @@ def check_document(
 
 def check_candidate(entry: Any) -> None:
     """Refuse an ``equations`` entry with a missing or unknown key or bad kind."""
-    if not isinstance(entry, dict) or set(entry) != CANDIDATE_KEYS:
+    if not isinstance(entry, dict) or not (
+        CANDIDATE_KEYS <= set(entry) <= CANDIDATE_KEYS | OPTIONAL_CANDIDATE_KEYS
+    ):
         keys = sorted(entry) if isinstance(entry, dict) else type(entry).__name__
         raise refuse(f"malformed candidate in model file: keys {keys}")
     counts = ("complexity", "width")
@@ -114,8 +120,17 @@ def check_candidate(entry: Any) -> None:
         and is_number(entry["validation_loss"])
         and isinstance(entry["architecture"], str)
         and isinstance(entry["chosen"], bool)
+        and isinstance(entry.get("exact", False), bool)
+        and (
+            entry.get("extrapolation_loss") is None
+            or is_number(entry["extrapolation_loss"])
+        )
     ):
         raise refuse("malformed candidate in model file: a field has the wrong kind")
+
+
+def _optional_number(value: Any) -> bool:
+    return value is None or is_number(value)
 
 
 def _fits_seed(entry: dict[str, Any]) -> bool:

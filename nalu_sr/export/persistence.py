@@ -17,6 +17,7 @@ from nalu_sr._equations import build_table, table_candidates
 from nalu_sr._version import __version__
 from nalu_sr.exceptions import ModelFileError
 from nalu_sr.export.serialize import (
+    LEGACY_TOL,
     candidate_from_json,
     candidate_to_json,
     expression_to_tree,
@@ -37,6 +38,7 @@ class SavableModel(Protocol):
     expression_: sympy.Expr
     loss_: float
     exact_: bool
+    precision_floor_: float
     n_iter_: int
     best_index_: int
     equations_: Any
@@ -95,6 +97,7 @@ def save_model(model: SavableModel, path: str | Path) -> None:
             "expression": expression_to_tree(model.expression_),
             "loss": model.loss_,
             "exact": model.exact_,
+            "precision_floor": model.precision_floor_,
             "n_iter": model.n_iter_,
             "best_index": model.best_index_,
             "equations": [
@@ -117,8 +120,7 @@ def load_model(path: str | Path, defaults: Mapping[str, Any]) -> LoadedModel:
         The model file.
     defaults : mapping
         The estimator's default parameters: stored parameters it does not
-        know are dropped, and ``tol`` (which marks exact rows of the table)
-        falls back to its default.
+        know are dropped.
 
     Returns
     -------
@@ -140,13 +142,12 @@ def load_model(path: str | Path, defaults: Mapping[str, Any]) -> LoadedModel:
         for k, v in params.items()
         if k in defaults
     }
-    tol = known.get("tol", defaults["tol"])
     names = document.get("feature_names_in")
-    return LoadedModel(known, _decode_formulas(document, symbols, tol), names)
+    return LoadedModel(known, _decode_formulas(document, symbols), names)
 
 
 def _decode_formulas(
-    document: dict[str, Any], symbols: dict[str, sympy.Symbol], tol: float
+    document: dict[str, Any], symbols: dict[str, sympy.Symbol]
 ) -> FittedFormulas:
     """Decode the formulas of a model file and tabulate its candidates."""
     try:
@@ -167,12 +168,13 @@ def _decode_formulas(
         )
     return FittedFormulas(
         symbols=list(symbols.values()),
-        table=build_table(candidates, best_index, tol),
+        table=build_table(candidates, best_index),
         best_index=best_index,
         expression=expression,
         loss=loss,
         exact=exact,
         n_iter=n_iter,
+        precision_floor=float(document.get("precision_floor", LEGACY_TOL)),
     )
 
 

@@ -268,7 +268,8 @@ def candidate_to_json(candidate: Candidate, chosen: bool) -> dict[str, Any]:
     -------
     dict
         ``complexity``, ``train_loss``, ``validation_loss``, ``architecture``,
-        ``width``, ``seed``, ``expression`` (a tree) and ``chosen``.
+        ``width``, ``seed``, ``expression`` (a tree), ``chosen``, ``exact``
+        and ``extrapolation_loss``.
     """
     return {
         "complexity": int(candidate.complexity),
@@ -279,6 +280,10 @@ def candidate_to_json(candidate: Candidate, chosen: bool) -> dict[str, Any]:
         "seed": None if candidate.seed is None else int(candidate.seed),
         "expression": expression_to_tree(candidate.expression),
         "chosen": bool(chosen),
+        "exact": bool(candidate.exact),
+        "extrapolation_loss": None
+        if candidate.extrapolation_loss is None
+        else float(candidate.extrapolation_loss),
     }
 
 
@@ -301,6 +306,8 @@ def candidate_from_json(entry: Any, symbols: Mapping[str, sympy.Symbol]) -> Cand
             architecture=str(entry["architecture"]),
             width=int(entry["width"]),
             seed=None if seed is None else int(seed),
+            extrapolation_loss=_optional_number(entry.get("extrapolation_loss")),
+            exact=bool(entry.get("exact", _legacy_exact(entry))),
         )
     except ModelFileError:
         raise
@@ -368,3 +375,17 @@ def read_model_file(
         )
     _envelope.check_document(document, defaults)
     return document
+
+
+#: The fixed ``tol`` that marked exact candidates before laws were judged at
+#: the data's precision floor and by extrapolation.
+LEGACY_TOL = 1e-16
+
+
+def _optional_number(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _legacy_exact(entry: Mapping[str, Any]) -> bool:
+    """Whether a candidate of an older file (without ``exact``) counted as exact."""
+    return float(entry["validation_loss"]) <= LEGACY_TOL

@@ -72,6 +72,12 @@ class Candidate:
         Hidden width of that body.
     seed : int or None
         Seed of the training run (``None`` for closed-form candidates).
+    extrapolation_loss : float or None, default=None
+        Relative error on the outer rows after its free constants were
+        refitted on the inner ones (:mod:`nalu_sr.exactness`); ``None`` when
+        not checked (a loss above the precision floor).
+    exact : bool, default=False
+        Whether selection judged it a law (see :func:`nalu_sr.selection.choose`).
     """
 
     expression: sympy.Expr
@@ -81,6 +87,8 @@ class Candidate:
     architecture: str
     width: int
     seed: int | None
+    extrapolation_loss: float | None = None
+    exact: bool = False
 
 
 def expression_complexity(expression: sympy.Expr) -> int:

@@ -134,3 +134,101 @@ def _simplicity(number: sympy.Expr) -> tuple[int, int, int]:
     rational, rest = number.as_coeff_Mul()
     numerator, denominator = sympy.fraction(rational)
     return (0 if rest == 1 else 1, int(denominator), abs(int(numerator)))
+
+
+#: Largest numerator or denominator of a rational an approximation may show;
+#: beyond it (``841/59``) the number is a fitted value dressed as a fraction.
+MAX_PLAIN_TERM = 100
+
+
+def decimal_constants(expression: sympy.Expr) -> sympy.Expr:
+    """Write every number of an approximation as a decimal, bar small rationals.
+
+    Multiples of pi or e, roots (``sqrt(2)``) and rationals with a term above
+    :data:`MAX_PLAIN_TERM` become floats of the same value; integers, small
+    rationals and the rational exponents of powers (``x**(3/2)``) stay. The
+    formula's values do not change beyond rounding.
+
+    Parameters
+    ----------
+    expression : sympy.Expr
+        A formula that is not a law.
+
+    Returns
+    -------
+    sympy.Expr
+        The same formula with its fitted numbers as decimals.
+
+    Examples
+    --------
+    >>> x = sympy.Symbol("x")
+    >>> decimal_constants(841 * x / (59 * sympy.pi**2) + sympy.Rational(3, 2))
+    1.44425619395265*x + 3/2
+    >>> decimal_constants(x ** sympy.Rational(3, 2) / 4)
+    x**(3/2)/4
+    """
+    if expression.is_number:
+        return expression if _plain(expression) else sympy.Float(expression.evalf())
+    if isinstance(expression, sympy.Pow) and expression.exp.is_Rational:
+        return sympy.Pow(decimal_constants(expression.base), expression.exp)
+    if expression.is_Atom or not expression.args:
+        return expression
+    if isinstance(expression, sympy.Piecewise | sympy.logic.boolalg.Boolean):
+        return expression
+    return expression.func(*(decimal_constants(arg) for arg in expression.args))
+
+
+def _plain(number: sympy.Expr) -> bool:
+    """Whether a number is an integer or a rational with small terms."""
+    if not isinstance(number, sympy.Rational):
+        return isinstance(number, sympy.Float)
+    return bool(abs(number.p) <= MAX_PLAIN_TERM and number.q <= MAX_PLAIN_TERM)
+
+
+def dressed(expression: sympy.Expr) -> bool:
+    """Whether a formula has fitted floats or large rationals (an approximation).
+
+    Such a formula is an approximation whose numbers only look exact
+    (``0.3*x + pi``, ``841*x/59``). A formula whose every number is an
+    integer, a small rational or a small multiple of pi or e may be a law
+    under noise.
+
+    Examples
+    --------
+    >>> x = sympy.Symbol("x")
+    >>> dressed(0.3 * x + sympy.pi), dressed(841 * x / 59), dressed(2 * sympy.pi * x)
+    (True, True, False)
+    """
+    if expression.atoms(sympy.Float):
+        return True
+    return not all(_plain(r) for r in expression.atoms(sympy.Rational))
+
+
+def integral_floats(expression: sympy.Expr) -> sympy.Expr:
+    """Replace floats that are whole numbers (``1.0``, ``-2.0``) by integers.
+
+    A law's formula shows ``x0 + 1``, not ``1.0*x0 + 1.0``; its values do not
+    change.
+
+    Parameters
+    ----------
+    expression : sympy.Expr
+        A formula.
+
+    Returns
+    -------
+    sympy.Expr
+        The same formula without integral floats.
+
+    Examples
+    --------
+    >>> x = sympy.Symbol("x")
+    >>> integral_floats(1.0 * x**5 + 2.0 + 0.5 * x)
+    x**5 + 0.5*x + 2
+    """
+    whole = {
+        f: sympy.Integer(int(f))
+        for f in expression.atoms(sympy.Float)
+        if math.isfinite(float(f)) and float(f) == int(f)
+    }
+    return expression.xreplace(whole) if whole else expression

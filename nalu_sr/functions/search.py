@@ -63,7 +63,7 @@ class FunctionSearchConfig:
     primitives : PrimitiveSet
         Functions the terms may apply (its unary, non-structural members).
     tol : float
-        Relative loss at or below which a formula is exact; the search stops.
+        Relative loss that snapping and simplifying may always reach.
     max_terms : int, default=3
         Most terms in a sum.
     beam_width : int, default=3
@@ -75,6 +75,9 @@ class FunctionSearchConfig:
     transforms : tuple of str
         Target transforms searched, in order; by default all of them,
         ``("identity", "inverse", "log", "square", "inverse_square")``.
+    stop_loss : float or None, default=None
+        Relative validation loss at or below which a formula is a law and the
+        search stops; ``None`` means ``tol``.
     """
 
     primitives: PrimitiveSet
@@ -91,6 +94,12 @@ class FunctionSearchConfig:
         "square",
         "inverse_square",
     )
+    stop_loss: float | None = None
+
+    @property
+    def law_loss(self) -> float:
+        """``stop_loss``, or ``tol`` when it is not set."""
+        return self.tol if self.stop_loss is None else self.stop_loss
 
 
 @dataclass(frozen=True)
@@ -151,7 +160,7 @@ def search_functions(
         )
         if candidate is not None:
             candidates.append(candidate)
-            if candidate.validation_loss <= config.tol:
+            if candidate.validation_loss <= config.law_loss:
                 return candidates
     return candidates
 
@@ -227,7 +236,7 @@ class _Beam:
 
     def grow(self, deadline: float | None) -> _State | None:
         """Add one term to each kept sum; return the best new sum, if any."""
-        if self._states and self._states[0].loss <= self._config.tol:
+        if self._states and self._states[0].loss <= self._config.law_loss:
             return None  # already exact
         children: dict[tuple[str, ...], _State] = {}
         for state in self._states:

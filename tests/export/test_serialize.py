@@ -117,8 +117,11 @@ def test_model_file_round_trip_predicts_the_same(fitted, tmp_path):
     assert entry["validation_loss"] == model.loss_
     assert set(entry) == {
         "complexity", "train_loss", "validation_loss", "architecture",
-        "width", "seed", "expression", "chosen",
+        "width", "seed", "expression", "chosen", "exact", "extrapolation_loss",
     }  # fmt: skip
+    assert entry["exact"] is model.exact_ is True
+    assert 0 <= entry["extrapolation_loss"] <= model.precision_floor_
+    assert document["precision_floor"] == model.precision_floor_
 
 
 def test_model_file_round_trip_without_pandas(fitted, tmp_path, monkeypatch):
