@@ -127,10 +127,13 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
         Fraction of rows held out to judge and select formulas (all rows are
         used for both when there are fewer than 10; no formula is then
         claimed exact, see ``exact_``).
-    tol : float, default=1e-16
+    tol : float or None, default=None
         Relative validation error (MSE / variance) at or below which a
-        formula counts as exact. Constant simplification and pruning may also
-        degrade the error up to this value.
+        formula may count as exact and ends the search. ``None`` uses the
+        data's precision floor, ``(100 * eps)**2 * mean(y**2) / var(y)`` with
+        ``eps`` the machine epsilon of the coarser of ``X``'s and ``y``'s
+        dtype (see :mod:`nalu_sr.exactness`); constant simplification and
+        pruning may then degrade the error up to ``1e-16`` on their way.
     selection_factor : float, default=2.0
         A formula qualifies for selection when its validation error is at most
         this factor times the best, at most ``(selection_factor - 1) * 0.01``
@@ -181,15 +184,20 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
     loss_ : float
         Relative validation error (MSE / variance) of the chosen formula.
     exact_ : bool
-        Whether ``loss_ <= tol`` on held-out validation rows that outnumber
-        the formula's free constants (its intercept, one coefficient per
-        term, and any float inside a term; see
-        :func:`nalu_sr.selection.free_constants`). Fewer rows can be
+        Whether the chosen formula is a law: (a) ``loss_`` is at most the
+        precision floor (``precision_floor_``), (b) its free constants (its
+        intercept, one coefficient per term, and any float inside a term;
+        see :func:`nalu_sr.selection.free_constants`), refitted on the inner
+        80% of the rows, predict the outer 20% to the same floor (the
+        ``extrapolation_loss`` column of ``equations_``), and (c) held-out
+        validation rows outnumber those constants. Fewer rows can be
         interpolated by a wrong formula: ``exact_`` is then ``False`` and
         ``fit`` warns with an
         :class:`~nalu_sr.exceptions.InsufficientDataWarning` that names the
-        number of rows needed. The ``exact`` column of ``equations_`` only
-        compares each loss with ``tol``.
+        number of rows needed. The ``exact`` column of ``equations_`` applies
+        the same rule to every candidate.
+    precision_floor_ : float
+        The relative error a law must reach (``tol`` when set).
     module_ : StackedModel or None
         The trained, snapped torch body of the chosen formula (``None`` for
         the closed-form linear candidate).
