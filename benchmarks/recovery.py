@@ -112,6 +112,7 @@ def run_one(name: str, seed: int, low: float = 1.0, high: float = 5.0) -> dict:
         "low": low,
         "high": high,
         "exact": is_exact(model.expression_, truth),
+        "claimed_exact": bool(model.exact_),
         "r2_extrapolation": float(model.score(X_far, y_far)),
         "seconds": seconds,
         "found": str(model.expression_),
@@ -137,6 +138,7 @@ def _parsed(row: dict[str, str]) -> dict[str, Any]:
         **row,
         "seed": int(row["seed"]),
         "exact": row["exact"] == "True",
+        "claimed_exact": row.get("claimed_exact", "") == "True",
         "r2_extrapolation": float(row["r2_extrapolation"]),
         "seconds": float(row["seconds"]),
     }
@@ -150,6 +152,9 @@ def _summarise(rows: list[dict]) -> list[dict]:
             {
                 "formula": name,
                 "exact": f"{sum(r['exact'] for r in mine)}/{len(mine)}",
+                "exact_ claimed": (
+                    f"{sum(r['claimed_exact'] for r in mine)}/{len(mine)}"
+                ),
                 "R2>0.9999 (extrap.)": (
                     f"{sum(r['r2_extrapolation'] > 0.9999 for r in mine)}/{len(mine)}"
                 ),

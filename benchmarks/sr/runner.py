@@ -22,7 +22,7 @@ from benchmarks.sr.judge import complexity, judge
 from benchmarks.sr.limits import TimeLimitExceeded, time_limit
 from benchmarks.sr.problems import Problem
 from benchmarks.sr.protocol import Dataset, make_dataset
-from benchmarks.sr.tools import TOOLS, predict
+from benchmarks.sr.tools import TOOLS, Fitted, as_fitted, predict
 
 #: Columns that identify a task in the result file.
 KEY_FIELDS = ("suite", "tool", "problem", "noise", "seed", "budget", "rows")
@@ -30,6 +30,7 @@ KEY_FIELDS = ("suite", "tool", "problem", "noise", "seed", "budget", "rows")
 FIELDS = (
     *KEY_FIELDS,
     "solved",
+    "claimed_exact",
     "judge_note",
     "r2_test",
     "r2_extrapolation",
@@ -106,7 +107,7 @@ def _prepare(task: Task) -> None:
     TOOLS[task.tool].preload()
 
 
-def _fit(task: Task, data: Dataset) -> sympy.Expr:
+def _fit(task: Task, data: Dataset) -> Fitted:
     """The tool's formula, quietly, with one BLAS thread, under the hard limit."""
     from threadpoolctl import threadpool_limits
 
@@ -117,7 +118,8 @@ def _fit(task: Task, data: Dataset) -> sympy.Expr:
         np.errstate(all="ignore"),
     ):
         warnings.simplefilter("ignore")
-        return TOOLS[task.tool].fit(data.X_train, data.y_train, task.budget, task.seed)
+        found = TOOLS[task.tool].fit(data.X_train, data.y_train, task.budget, task.seed)
+        return as_fitted(found)
 
 
 def _data_fields(data: Dataset) -> dict[str, Any]:
@@ -134,6 +136,7 @@ def _failure(task: Task, data: Dataset, seconds: float, error: BaseException) ->
         **task.key(),
         **_data_fields(data),
         "solved": False,
+        "claimed_exact": "",
         "judge_note": "tool failed",
         "r2_test": math.nan,
         "r2_extrapolation": math.nan,
@@ -169,8 +172,9 @@ def _complexity(expr: sympy.Expr) -> int | str:
         return ""
 
 
-def _score(task: Task, data: Dataset, expr: sympy.Expr, seconds: float) -> dict:
+def _score(task: Task, data: Dataset, fitted: Fitted, seconds: float) -> dict:
     """The result row of a formula: R^2, the judge's verdict, complexity."""
+    expr = fitted.expression
     r2_test = r2_score(data.y_test, predict(expr, data.X_test))
     r2_far = (
         r2_score(data.y_extrapolation, predict(expr, data.X_extrapolation))
@@ -182,6 +186,7 @@ def _score(task: Task, data: Dataset, expr: sympy.Expr, seconds: float) -> dict:
         **task.key(),
         **_data_fields(data),
         "solved": solved,
+        "claimed_exact": "" if fitted.claims_exact is None else fitted.claims_exact,
         "judge_note": note,
         "r2_test": r2_test,
         "r2_extrapolation": r2_far,
@@ -200,12 +205,12 @@ def run_task(task: Task) -> dict[str, Any]:
     try:
         _prepare(task)
         started = time.perf_counter()
-        expr = sympy.sympify(_fit(task, data))
+        fitted = _fit(task, data)
     except (Exception, TimeLimitExceeded) as error:
         row = _failure(task, data, time.perf_counter() - started, error)
     else:
         seconds = time.perf_counter() - started
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            row = _score(task, data, expr, seconds)
+            row = _score(task, data, fitted, seconds)
     return {field: row[field] for field in FIELDS}

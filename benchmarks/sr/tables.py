@@ -160,8 +160,32 @@ def _count_notes(rows: Iterable[Row], test: Callable[[Row], bool]) -> Counter[st
     return Counter(row["tool"] for row in rows if test(row))
 
 
+def exactness_lines(rows: Sequence[Row]) -> list[str]:
+    """Per tool that reports it: exact claims, solved runs claimed, false claims.
+
+    A false claim is a run the tool called exact that the judge did not solve.
+    Rows written before the ``claimed_exact`` column existed count as no claim.
+    """
+    lines = []
+    for (tool,), mine in group(rows, "tool").items():
+        told = [r for r in mine if r.get("claimed_exact", "") != ""]
+        if not told:
+            continue
+        claimed = [r for r in told if is_true(r["claimed_exact"])]
+        solved = [r for r in told if is_true(r["solved"])]
+        false = [r["problem"] for r in claimed if not is_true(r["solved"])]
+        lines.append(
+            f"{tool} called {len(claimed)} of {len(told)} runs exact; "
+            f"{sum(is_true(r['claimed_exact']) for r in solved)} of the "
+            f"{len(solved)} solved runs; false claims: {len(false)}"
+            + (f" ({', '.join(sorted(set(false)))})" if false else "")
+            + "."
+        )
+    return lines
+
+
 def notes(rows: Sequence[Row]) -> list[str]:
-    """Judge timeouts, tool failures and dropped extrapolation rows, as bullets."""
+    """Judge timeouts, tool failures, exact claims and dropped rows, as bullets."""
     lines = []
     timeouts = _count_notes(rows, lambda r: "timed out" in r["judge_note"])
     if timeouts:
@@ -173,6 +197,7 @@ def notes(rows: Sequence[Row]) -> list[str]:
         (r["tool"], r["error"][:100]) for r in rows if failed(r)
     ).items():
         lines.append(f"{tool} failed {count}×: `{error}`")
+    lines.extend(exactness_lines(rows))
     dropped = {
         r["problem"]: r["extrapolation_dropped"]
         for r in rows

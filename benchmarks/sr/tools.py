@@ -5,6 +5,8 @@
 ``x0 .. x{n-1}``; :func:`predict` evaluates any such formula, so every tool is
 scored through the formula it reports, not through its own ``predict``.
 ``Tool.missing()`` says why a tool cannot run here (``None`` when it can).
+A tool that says whether its formula is exact (nalu_sr's ``exact_``) returns
+a :class:`Fitted` instead; :func:`as_fitted` reads either.
 
 Budgets: nalu_sr and pyoperon take a time limit; gplearn has none, so it is
 grown one generation at a time (``warm_start``) while the next one still fits
@@ -20,6 +22,7 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import sympy
@@ -32,7 +35,22 @@ from benchmarks.sr.parsers import (
     rename_symbols,
 )
 
-FitFunction = Callable[[np.ndarray, np.ndarray, float, int], sympy.Expr]
+
+class Fitted(NamedTuple):
+    """A tool's formula and, when the tool says so, whether it claims it exact."""
+
+    expression: sympy.Expr
+    claims_exact: bool | None = None
+
+
+FitFunction = Callable[[np.ndarray, np.ndarray, float, int], "sympy.Expr | Fitted"]
+
+
+def as_fitted(result: sympy.Expr | Fitted) -> Fitted:
+    """A tool's return value as a :class:`Fitted` (a bare formula claims nothing)."""
+    if isinstance(result, Fitted):
+        return result
+    return Fitted(sympy.sympify(result))
 
 
 @dataclass(frozen=True)
@@ -80,12 +98,12 @@ def predict(expr: sympy.Expr, X: np.ndarray) -> np.ndarray:
     return np.broadcast_to(values.astype(float), (len(X),)).copy()
 
 
-def fit_nalu_sr(X: np.ndarray, y: np.ndarray, budget: float, seed: int) -> sympy.Expr:
-    """NALURegressor with default settings and ``max_time=budget``."""
+def fit_nalu_sr(X: np.ndarray, y: np.ndarray, budget: float, seed: int) -> Fitted:
+    """NALURegressor with default settings and ``max_time=budget``, with ``exact_``."""
     from nalu_sr import NALURegressor
 
     model = NALURegressor(max_time=budget, random_state=seed).fit(X, y)
-    return rename_symbols(model.expression_, X.shape[1])
+    return Fitted(rename_symbols(model.expression_, X.shape[1]), bool(model.exact_))
 
 
 #: gplearn's operators here (as the brief of this benchmark asks).

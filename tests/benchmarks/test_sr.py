@@ -12,7 +12,7 @@ import pytest
 import sympy
 
 from benchmarks._common import shared_benchmarks_dir
-from benchmarks.sr import judge as judge_module, runner, suite, tools
+from benchmarks.sr import judge as judge_module, runner, suite, tables, tools
 from benchmarks.sr.judge import complexity, judge, round_constants
 from benchmarks.sr.parsers import (
     parse_ffx,
@@ -242,6 +242,22 @@ def test_a_correct_formula_is_scored_and_judged(monkeypatch):
     assert row["solved"] is True and row["accurate"] is True
     assert row["r2_extrapolation"] > 0.999
     assert row["complexity"] == 3  # 1.00001 rounds to 1: x0*x1
+    assert row["claimed_exact"] == ""  # a bare formula claims nothing
+
+
+def test_an_exact_claim_is_recorded_and_a_false_one_counted(monkeypatch):
+    def boaster(X, y, budget, seed):
+        return tools.Fitted(x0 + x1, claims_exact=True)
+
+    monkeypatch.setitem(tools.TOOLS, "boaster", tools.Tool("boaster", boaster))
+    row = runner.run_task(_task("boaster"))
+    assert row["claimed_exact"] is True and row["solved"] is False
+    stored = {key: str(value) for key, value in row.items()}
+    unclaimed = {**stored, "tool": "other", "claimed_exact": ""}
+    assert tables.exactness_lines([stored, unclaimed]) == [
+        "boaster called 1 of 1 runs exact; 0 of the 0 solved runs; "
+        f"false claims: 1 ({row['problem']})."
+    ]
 
 
 # -- suites ---------------------------------------------------------------------
