@@ -60,6 +60,10 @@ SUITES: dict[str, Suite] = {
         "benchmarks.fuzz_model_files",
         "fuzz model files: random and mutated files loaded and predicted",
     ),
+    "fuzz-fit": Suite(
+        "benchmarks.fuzz_fit",
+        "fuzz fit: random laws, ranges and degenerate data, one fit per process",
+    ),
     "scaling": Suite(
         "benchmarks.scaling",
         "fit time and peak memory against rows and features",
