@@ -320,6 +320,28 @@ class LawCheck:
         scale = variance if variance > 0 else mean_square
         return loss * scale <= SYMBOLIC_MAX_ERROR * mean_square
 
+    def loss(self, expression: sympy.Expr, symbols: Sequence[sympy.Symbol]) -> float:
+        """Relative error of a formula on the check rows (``inf`` if it fails).
+
+        Parameters
+        ----------
+        expression : sympy.Expr
+            The formula, over ``symbols``.
+        symbols : sequence of sympy.Symbol
+            One symbol per column of ``X``.
+
+        Returns
+        -------
+        float
+            The weighted relative mean squared error.
+        """
+        formula = _parametrise(expression, symbols)
+        with np.errstate(all="ignore"):
+            prediction = formula(self.X, formula.start)
+        if not np.all(np.isfinite(prediction)):
+            return math.inf
+        return relative_error(prediction, self.y, self.weights)
+
     def extrapolation(
         self, expression: sympy.Expr, symbols: Sequence[sympy.Symbol]
     ) -> float:

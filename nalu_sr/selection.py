@@ -26,6 +26,7 @@ from nalu_sr.extraction.constants import (
     decimal_constants,
     dressed,
     integral_floats,
+    near_integral_floats,
 )
 from nalu_sr.model import StackedModel
 from nalu_sr.search import SearchOutcome
@@ -140,7 +141,7 @@ def judge_candidates(
                 candidate.expression
             )
             exact = check.extrapolates(extrapolation) and confirmed
-        expression = _tidy(candidate, check, exact)
+        expression = _tidy(candidate, check, exact, symbols)
         judged.append(
             dataclasses.replace(
                 candidate,
@@ -153,15 +154,25 @@ def judge_candidates(
     return judged
 
 
-def _tidy(candidate: Candidate, check: LawCheck, exact: bool) -> sympy.Expr:
+def _tidy(
+    candidate: Candidate,
+    check: LawCheck,
+    exact: bool,
+    symbols: Sequence[sympy.Symbol],
+) -> sympy.Expr:
     """Return a law without whole floats, an approximation with decimals.
 
-    A formula that is not exact keeps symbolic numbers only when they are
-    all simple and it fits within the noise (a law under noise, whose
-    ``2*pi`` is the point); otherwise its numbers become decimals.
+    A law's floats within a few ulps of a whole number become that number
+    when the formula still reaches the floor. A formula that is not exact
+    keeps symbolic numbers only when they are all simple and it fits within
+    the noise (a law under noise, whose ``2*pi`` is the point); otherwise
+    its numbers become decimals.
     """
     expression = candidate.expression
     if exact:
+        rounded = near_integral_floats(expression)
+        if rounded != expression and check.loss(rounded, symbols) <= check.floor:
+            expression = rounded
         return integral_floats(expression)
     if dressed(expression) or not check.within_noise(candidate.validation_loss):
         return decimal_constants(expression)

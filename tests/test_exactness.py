@@ -97,3 +97,14 @@ def test_float32_data_have_a_float32_floor_and_a_law_meets_it():
     loss = np.mean((prediction - y) ** 2) / np.var(y.astype(np.float64))
     assert 1e-20 < loss <= check.floor
     assert check.extrapolates(check.extrapolation(law, [x0, x1]))
+
+
+def test_the_loss_of_a_formula_on_the_check_rows_is_its_relative_error():
+    # y = x on x in {0, 1, 2, 3}: var(y) = 1.25; 1.5*x misses by x/2, so the
+    # mean squared error is (0 + 1 + 4 + 9) / 16 = 0.875, relative 0.7.
+    X = np.arange(4.0).reshape(-1, 1)
+    check = LawCheck.from_data(X, X[:, 0], None, np.float64)
+    x = sympy.Symbol("x")
+    assert check.loss(1.5 * x, [x]) == pytest.approx(0.7)
+    assert check.loss(x, [x]) == 0.0
+    assert check.loss(sympy.log(x - 1), [x]) == np.inf

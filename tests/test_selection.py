@@ -130,6 +130,21 @@ def test_a_law_with_fitted_floats_is_exact_and_loses_its_whole_floats():
     assert judged.extrapolation_loss < 1e-26
 
 
+def test_a_law_float_a_few_ulps_from_a_whole_number_becomes_it():
+    judged = _judged(0.999999999999994 * x + x**2, lambda v: v + v**2, 1, 5)
+    assert judged.exact
+    assert judged.expression == x + x**2
+
+
+def test_a_law_constant_near_but_not_at_a_whole_number_is_kept():
+    # 1 + 1e-10 is within the rounding tolerance, but rounding it to 1 moves
+    # the fit far above the precision floor.
+    coefficient = 1 + 1e-10
+    judged = _judged(coefficient * x + x**2, lambda v: coefficient * v + v**2, 1, 5)
+    assert judged.exact
+    assert judged.expression == sympy.Float(coefficient) * x + x**2
+
+
 def test_a_series_above_the_precision_floor_is_not_exact():
     # cosh on [-1, 1] by its Taylor series to x**8: a relative error of about
     # 1e-16, below the old fixed tol and far above the precision floor.

@@ -232,3 +232,43 @@ def integral_floats(expression: sympy.Expr) -> sympy.Expr:
         if math.isfinite(float(f)) and float(f) == int(f)
     }
     return expression.xreplace(whole) if whole else expression
+
+
+#: Relative distance from a whole number within which a law's float is tried
+#: as that number (a law's fitted 0.999999999999994 is 1).
+NEAR_INTEGRAL_RTOL = 1e-9
+
+
+def near_integral_floats(
+    expression: sympy.Expr, rtol: float = NEAR_INTEGRAL_RTOL
+) -> sympy.Expr:
+    """Replace floats within ``rtol`` of a nonzero whole number by that integer.
+
+    Meant for laws, whose fitted floats carry the last digits of the solver;
+    the caller checks that the formula still fits.
+
+    Parameters
+    ----------
+    expression : sympy.Expr
+        A formula.
+    rtol : float, default=NEAR_INTEGRAL_RTOL
+        Largest relative distance to the whole number.
+
+    Returns
+    -------
+    sympy.Expr
+        The formula with those floats replaced.
+
+    Examples
+    --------
+    >>> x = sympy.Symbol("x")
+    >>> near_integral_floats(0.999999999999994 * x + 2.5 + 3.0000000000001 * x**2)
+    3*x**2 + x + 2.5
+    """
+    near = {}
+    for number in expression.atoms(sympy.Float):
+        value = float(number)
+        whole = round(value) if math.isfinite(value) else 0
+        if whole != 0 and abs(value - whole) <= rtol * abs(whole):
+            near[number] = sympy.Integer(whole)
+    return expression.xreplace(near) if near else expression
