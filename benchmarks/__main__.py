@@ -56,6 +56,10 @@ SUITES: dict[str, Suite] = {
         "benchmarks.recovery",
         "exact recovery of the arithmetic formulas by default NALURegressor fits",
     ),
+    "selection": Suite(
+        "benchmarks.selection",
+        "approximations: the score rule against the near-best rule, same fits",
+    ),
     "fuzz": Suite(
         "benchmarks.fuzz_model_files",
         "fuzz model files: random and mutated files loaded and predicted",

@@ -29,7 +29,7 @@ from nalu_sr._formula_methods import FormulaMethods
 from nalu_sr._params import PARAMETER_CONSTRAINTS, check_parameters
 from nalu_sr._progress import SearchProgress
 from nalu_sr.architectures import DEFAULT_ARCHITECTURES
-from nalu_sr.exactness import LawCheck
+from nalu_sr.exactness import LawCheck, free_constants
 from nalu_sr.exceptions import (
     InsufficientDataWarning,
     ModelFileError,
@@ -50,7 +50,6 @@ from nalu_sr.search_jobs import run_search
 from nalu_sr.selection import (
     FittedFormulas,
     choose,
-    free_constants,
     insufficient_data_message,
     judge_candidates,
     poor_fit_message,
@@ -187,7 +186,7 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
         Whether the chosen formula is a law: (a) ``loss_`` is at most the
         precision floor (``precision_floor_``), (b) its free constants (its
         intercept, one coefficient per term, and any float inside a term;
-        see :func:`nalu_sr.selection.free_constants`), refitted on the inner
+        see :func:`nalu_sr.exactness.free_constants`), refitted on the inner
         80% of the rows, predict the outer 20% to the same floor (the
         ``extrapolation_loss`` column of ``equations_``), and (c) held-out
         validation rows outnumber those constants. Fewer rows can be

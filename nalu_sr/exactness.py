@@ -10,7 +10,7 @@ approximation does not:
    error of the data (:func:`precision_floor`): a law evaluated in float64
    differs from noise-free float64 targets by a few units in the last place
    (relative errors near ``1e-31``), an approximation by far more.
-2. **Extrapolation.** Its free constants (:func:`nalu_sr.selection.free_constants`:
+2. **Extrapolation.** Its free constants (:func:`free_constants`:
    the intercept, one coefficient per term and every float inside a term),
    refitted on the inner part of the input range, predict the held-out outer
    rows to the same floor (:func:`extrapolation_loss`). A law's constants are
@@ -38,6 +38,7 @@ __all__ = [
     "ROUNDING_ULPS",
     "LawCheck",
     "extrapolation_loss",
+    "free_constants",
     "outer_rows",
     "precision_floor",
 ]
@@ -353,3 +354,34 @@ class LawCheck:
         if not math.isfinite(extrapolation):
             return False
         return extrapolation <= self._floor_of(outer_rows(self.X))
+
+
+def free_constants(expression: sympy.Expr) -> int:
+    """Count the constants a fit chose for a formula, snapped or not.
+
+    The linear head fits an intercept and one coefficient per term, whatever
+    simple numbers they end up as (``x0*x1`` has two: 1 and 0); floats inside
+    a term (the ``a*x + b`` of a function term) were fitted too. Exponents
+    and the integer weights of a body are its structure, not constants.
+
+    Parameters
+    ----------
+    expression : sympy.Expr
+        A formula.
+
+    Returns
+    -------
+    int
+        At least 1 (the intercept).
+
+    Examples
+    --------
+    >>> x0, x1 = sympy.symbols("x0 x1")
+    >>> free_constants(x0 * x1), free_constants(1.5 * x0 + 3.25)
+    (2, 2)
+    >>> free_constants(sympy.sin(0.5 * x0 + 0.25) + x1)
+    5
+    """
+    terms = [t for t in sympy.Add.make_args(expression) if not t.is_number]
+    nested = sum(len(term.as_coeff_Mul()[1].atoms(sympy.Float)) for term in terms)
+    return 1 + len(terms) + nested

@@ -20,7 +20,7 @@ import sympy
 
 from nalu_sr._equations import build_table
 from nalu_sr._thresholds import POOR_FIT_LOSS
-from nalu_sr.exactness import LawCheck
+from nalu_sr.exactness import LawCheck, free_constants
 from nalu_sr.extraction.candidate import Candidate, expression_complexity
 from nalu_sr.extraction.constants import (
     decimal_constants,
@@ -32,14 +32,16 @@ from nalu_sr.model import StackedModel
 from nalu_sr.search import SearchOutcome
 
 __all__ = [
+    "COMPLEXITY_COST",
     "POOR_FIT_LOSS",
     "SELECTION_SLACK",
     "STANDARD_ERRORS",
     "FittedFormulas",
+    "approximation_score",
     "choose",
-    "free_constants",
     "insufficient_data_message",
     "judge_candidates",
+    "near_best",
     "noise_margin",
     "poor_fit_message",
     "select_candidate",
@@ -49,6 +51,9 @@ __all__ = [
 #: Relative loss (a share of the target's variance) that each unit of
 #: ``selection_factor - 1`` allows above the best candidate.
 SELECTION_SLACK = 0.01
+#: Relative loss (of R^2) each node of an approximation must buy, per unit of
+#: ``selection_factor - 1`` (see :func:`approximation_score`).
+COMPLEXITY_COST = 1e-5
 #: Standard errors of a validation loss that a candidate may lie above the
 #: best one at the default ``selection_factor`` of 2 (see :func:`noise_margin`).
 STANDARD_ERRORS = 1.0
@@ -106,8 +111,9 @@ def judge_candidates(
     ``check.floor`` (the data's precision floor, or the user's ``tol``), (b)
     its free constants, refitted on the inner rows, predict the outer rows
     to their floor (:meth:`LawCheck.extrapolates`), and (c) more validation
-    rows were held out than it has :func:`free_constants` (``n_held_out``
-    ``None`` skips (c)). A law's whole-number floats become integers. A
+    rows were held out than it has
+    :func:`~nalu_sr.exactness.free_constants` (``n_held_out`` ``None`` skips
+    (c)). A law's whole-number floats become integers. A
     formula that is not exact keeps symbolic numbers only if they are all
     simple (no fitted float beside them, no rational term above 100) and it
     fits within the noise (:meth:`LawCheck.within_noise`): a law under noise;
@@ -238,22 +244,23 @@ def select_candidate(
     selection_factor: float,
     n_held_out: int | None = None,
 ) -> int:
-    """Index of the simplest law, or of the simplest candidate near the best.
+    """Index of the simplest law, else of the shortest good approximation.
 
-    When some candidates are ``exact`` (laws, see :func:`judge_candidates`),
-    the one of lowest :func:`selection_complexity` among them wins, then the
-    lower loss. Otherwise a candidate qualifies when its loss is at most
-    ``selection_factor`` times the best loss, at most ``(selection_factor - 1)
-    * 0.01`` above it and, with ``n_held_out`` validation rows, at most ``(1 +
-    m) ** (selection_factor - 1)`` times it, ``m`` being their
-    :func:`noise_margin`; or when its loss is at most ``tol``. Among those the
-    lowest :func:`selection_complexity` wins (fitted floats count twice), then
-    the lower loss. The additive bound matters for poor fits only: with a best
-    relative loss of 0.6, twice the best would admit a constant (loss about 1).
-    The margin matters under noise, where every loss is at least the noise's
-    share: twice that admits approximations whose error the validation rows
-    plainly show (a law at 1.00 times the noise floor against a shorter series
-    at 1.05 times it); a large ``selection_factor`` still admits them.
+    1. When some candidates are ``exact`` (laws, see
+       :func:`judge_candidates`), the one of lowest
+       :func:`selection_complexity` among them wins, then the lower loss.
+    2. Otherwise the simplest candidate near the best: its loss at most
+       ``selection_factor`` times the best, at most ``(selection_factor - 1)
+       * 0.01`` above it and, with ``n_held_out`` validation rows, at most
+       ``(1 + m) ** (selection_factor - 1)`` times it, ``m`` being their
+       :func:`noise_margin` (or at most ``tol``). The margin matters under
+       noise, where every loss is at least the noise's share: a law at the
+       noise floor must not lose to a shorter series 5% above it.
+    3. If that candidate has only snapped numbers (a law under noise), it is
+       chosen. If it has fitted floats (an approximation), the candidate of
+       lowest :func:`approximation_score` no more complex than it wins: a
+       formula much shorter and almost as accurate, as PySR's
+       ``model_selection="best"`` prefers.
 
     Parameters
     ----------
@@ -279,6 +286,39 @@ def select_candidate(
     ]
     if laws:
         return min(laws)[2]
+    near = near_best(candidates, tol, selection_factor, n_held_out)
+    if not candidates[near].expression.atoms(sympy.Float):
+        return near  # snapped numbers only: a law under noise, never traded
+    return _shortest_good(candidates, near, selection_factor)
+
+
+def near_best(
+    candidates: Sequence[Candidate],
+    tol: float,
+    selection_factor: float,
+    n_held_out: int | None,
+) -> int:
+    """Return the simplest candidate whose loss the data cannot tell from the best.
+
+    Step 2 of :func:`select_candidate` (see there), on its own.
+
+    Parameters
+    ----------
+    candidates : sequence of Candidate
+        At least one candidate.
+    tol : float
+        A loss every candidate at or below qualifies.
+    selection_factor : float
+        At least 1.
+    n_held_out : int or None
+        Validation rows the losses were measured on; ``None`` or 0 sets no
+        noise margin.
+
+    Returns
+    -------
+    int
+        Position of the candidate in ``candidates``.
+    """
     best = min(c.validation_loss for c in candidates)
     slack = (selection_factor - 1) * SELECTION_SLACK
     near = min(best * selection_factor, best + slack)
@@ -292,6 +332,53 @@ def select_candidate(
         if c.validation_loss <= threshold
     ]
     return min(qualified)[2]
+
+
+def approximation_score(candidate: Candidate, selection_factor: float) -> float:
+    """Return the score an approximation is chosen by: loss plus a cost per node.
+
+    ``validation_loss + (selection_factor - 1) * COMPLEXITY_COST *
+    selection_complexity``: at the default factor of 2, each node (or fitted
+    float) must buy 1e-5 of relative loss (of R^2). A formula ten nodes
+    shorter wins when its loss is at most 1e-4 higher, so the chosen
+    formula's R^2 is within ``COMPLEXITY_COST`` times the complexity it sheds
+    of the most accurate one.
+
+    Parameters
+    ----------
+    candidate : Candidate
+        A formula of the search.
+    selection_factor : float
+        At least 1; 1 leaves the loss alone.
+
+    Returns
+    -------
+    float
+        The score; lower is better.
+
+    Examples
+    --------
+    >>> x = sympy.Symbol("x")
+    >>> short = Candidate(0.5 * x, 3, 2e-4, 2e-4, "", 0, 0)
+    >>> long = Candidate(0.5 * x + 0.25 * x**2, 9, 1e-8, 1e-8, "", 0, 0)
+    >>> approximation_score(short, 2.0) < approximation_score(long, 2.0)
+    True
+    """
+    cost = (selection_factor - 1) * COMPLEXITY_COST
+    return candidate.validation_loss + cost * selection_complexity(candidate)
+
+
+def _shortest_good(
+    candidates: Sequence[Candidate], near: int, selection_factor: float
+) -> int:
+    """Return the best-scoring candidate no more complex than ``candidates[near]``."""
+    ceiling = selection_complexity(candidates[near])
+    scored = [
+        (approximation_score(c, selection_factor), selection_complexity(c), i)
+        for i, c in enumerate(candidates)
+        if selection_complexity(c) <= ceiling
+    ]
+    return min(scored)[2]
 
 
 def selection_complexity(candidate: Candidate) -> int:
@@ -375,37 +462,6 @@ def poor_fit_message(formulas: FittedFormulas) -> str | None:
     )
 
 
-def free_constants(expression: sympy.Expr) -> int:
-    """Count the constants a fit chose for a formula, snapped or not.
-
-    The linear head fits an intercept and one coefficient per term, whatever
-    simple numbers they end up as (``x0*x1`` has two: 1 and 0); floats inside
-    a term (the ``a*x + b`` of a function term) were fitted too. Exponents
-    and the integer weights of a body are its structure, not constants.
-
-    Parameters
-    ----------
-    expression : sympy.Expr
-        A formula.
-
-    Returns
-    -------
-    int
-        At least 1 (the intercept).
-
-    Examples
-    --------
-    >>> x0, x1 = sympy.symbols("x0 x1")
-    >>> free_constants(x0 * x1), free_constants(1.5 * x0 + 3.25)
-    (2, 2)
-    >>> free_constants(sympy.sin(0.5 * x0 + 0.25) + x1)
-    5
-    """
-    terms = [t for t in sympy.Add.make_args(expression) if not t.is_number]
-    nested = sum(len(term.as_coeff_Mul()[1].atoms(sympy.Float)) for term in terms)
-    return 1 + len(terms) + nested
-
-
 def insufficient_data_message(
     formulas: FittedFormulas, n_rows: int, n_held_out: int, n_needed: int
 ) -> str | None:
@@ -421,7 +477,7 @@ def insufficient_data_message(
         Validation rows held out of training (0 if none).
     n_needed : int
         Fewest rows whose held-out rows would outnumber the formula's
-        :func:`free_constants`.
+        :func:`~nalu_sr.exactness.free_constants`.
 
     Returns
     -------

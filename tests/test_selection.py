@@ -18,9 +18,11 @@ from nalu_sr.search import SearchOutcome
 from nalu_sr.selection import (
     POOR_FIT_LOSS,
     SELECTION_SLACK,
+    approximation_score,
     choose,
     judge_candidates,
     poor_fit_message,
+    select_candidate,
 )
 from nalu_sr.symbols import symbols_from_names
 
@@ -167,3 +169,43 @@ def test_an_approximation_shows_decimals_not_pi_or_large_rationals():
 def test_too_few_held_out_rows_leave_a_law_unconfirmed():
     judged = _judged(x**2, np.square, 1, 2, n_held_out=2)
     assert judged.extrapolation_loss is not None and not judged.exact
+
+
+def _formula(complexity, loss, n_floats):
+    """A candidate of that complexity and loss with ``n_floats`` fitted floats."""
+    floats = [sympy.Float(0.5 + k / 7) for k in range(n_floats)]
+    expression = x * complexity + sum(f * x ** (k + 2) for k, f in enumerate(floats))
+    return Candidate(expression, complexity, loss, loss, "power", 1, complexity)
+
+
+def test_a_much_shorter_approximation_almost_as_accurate_wins():
+    # Score = loss + 1e-5 * (nodes + floats): 1e-8 + 34e-5 against 1e-5 + 10e-5.
+    table = [_formula(30, 1e-8, 4), _formula(8, 1e-5, 2), _formula(4, 5e-3, 1)]
+    assert select_candidate(table, 1e-30, 2.0, n_held_out=200) == 1
+    assert approximation_score(table[1], 2.0) == pytest.approx(1e-5 + 10e-5)
+
+
+def test_a_shorter_approximation_that_loses_much_accuracy_does_not_win():
+    table = [_formula(30, 1e-8, 4), _formula(8, 1e-3, 2)]
+    assert select_candidate(table, 1e-30, 2.0, n_held_out=200) == 0
+
+
+def test_selection_factor_one_takes_the_most_accurate():
+    table = [_formula(30, 1e-8, 4), _formula(8, 1e-5, 2)]
+    assert select_candidate(table, 1e-30, 1.0, n_held_out=200) == 0
+
+
+def test_a_snapped_law_under_noise_is_not_traded_for_a_shorter_series():
+    # The score alone would take the series (1.05e-4 + 8e-5 < 1e-4 + 1.2e-4),
+    # but 1500 held-out rows tell 5% apart and the law has no fitted float.
+    law = Candidate(x**2 / (4 * sympy.pi), 12, 1e-4, 1e-4, "power", 1, 0)
+    series = _formula(6, 1.05e-4, 1)
+    assert approximation_score(series, 2.0) < approximation_score(law, 2.0)
+    assert select_candidate([law, series], 1e-30, 2.0, n_held_out=1500) == 0
+
+
+def test_the_score_never_chooses_a_formula_longer_than_the_near_best():
+    # Near the best (within 2x), the 5-node formula is the simplest; the
+    # 20-node one scores better (1e-3 + 2.4e-4 against 1.9e-3 + 7e-5) but is longer.
+    table = [_formula(20, 1e-3, 4), _formula(5, 1.9e-3, 2)]
+    assert select_candidate(table, 1e-30, 2.0) == 1

@@ -13,7 +13,7 @@ from nalu_sr._fit_data import (
     held_out_rows,
     rows_needed,
 )
-from nalu_sr.selection import free_constants
+from nalu_sr.exactness import free_constants
 
 x0, x1 = sympy.symbols("x0:2", real=True)
 ARITHMETIC = {"architectures": ("power", "sum-power"), "random_state": 0}

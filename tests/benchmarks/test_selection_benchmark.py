@@ -1,0 +1,47 @@
+"""The selection benchmark: both rules on one fit, and its summary."""
+
+import numpy as np
+import pytest
+
+from benchmarks import selection
+from benchmarks.sr.problems import arithmetic_problems
+from nalu_sr import NALURegressor
+
+
+@pytest.mark.filterwarnings("ignore::nalu_sr.exceptions.PoorFitWarning")
+def test_the_score_rule_is_the_estimator_s_own_choice():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(0.1, 1.0, size=(300, 1))
+    y = np.exp(X[:, 0]) + 0.3 * np.sin(7 * X[:, 0])  # no law in the grammar's reach
+    model = NALURegressor(max_time=2, random_state=0).fit(X, y)
+    choices = selection.rule_choices(model, len(y))
+    assert choices["score"] == model.best_index_
+    assert set(choices) == set(selection.RULES)
+
+
+def test_a_fit_gives_one_row_per_rule():
+    problem = arithmetic_problems()[2]
+    rows = selection.fit_problem((problem, 0.0, 0, 2.0, 200))
+    assert [row["rule"] for row in rows] == list(selection.RULES)
+    assert all(row["exact"] and row["solved"] and row["same"] for row in rows)
+
+
+def _row(problem, rule, complexity, r2, exact=False, solved=False):
+    return {"problem": problem, "rule": rule, "complexity": str(complexity),
+            "r2_test": str(r2), "exact": str(exact), "solved": str(solved),
+            "model": "x0"}  # fmt: skip
+
+
+def test_the_summary_compares_the_fits_with_no_exact_candidate():
+    rows = [
+        _row("a", "near-best", 30, 0.99999),
+        _row("a", "score", 10, 0.9999),
+        _row("b", "near-best", 20, 0.9),
+        _row("b", "score", 20, 0.9),
+        _row("c", "near-best", 5, 1.0, exact=True, solved=True),
+        _row("c", "score", 5, 1.0, exact=True, solved=True),
+    ]
+    table = selection.summary(rows)
+    assert "| near-best | 2 | 25 | 0.95 |" in table
+    assert "| score | 2 | 15 | 0.95 |" in table
+    assert selection.largest_drops(rows).startswith("- a: R^2 0.999990 -> 0.999900")
