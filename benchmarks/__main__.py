@@ -56,6 +56,10 @@ SUITES: dict[str, Suite] = {
         "benchmarks.recovery",
         "exact recovery of the arithmetic formulas by default NALURegressor fits",
     ),
+    "narrow-range": Suite(
+        "benchmarks.narrow_range",
+        "false exact_ claims on smooth functions over narrow ranges",
+    ),
     "selection": Suite(
         "benchmarks.selection",
         "approximations: the score rule against the near-best rule, same fits",
