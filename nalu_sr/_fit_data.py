@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import sympy
 import torch
-from sklearn.utils.validation import _check_sample_weight
+from sklearn.utils.validation import _check_sample_weight, validate_data
 from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
 from nalu_sr.extraction.candidate import Candidate, Split
@@ -252,6 +252,55 @@ def row_weights(
     if np.all(weights == weights[0]):
         return X, y, None
     return X, y, weights / weights.mean()
+
+
+#: Said after scikit-learn's first line when the data hold NaN.
+MISSING_VALUES_HINT = (
+    "nalu_sr needs finite values: drop or impute those rows first (for example "
+    "with sklearn.impute.SimpleImputer in a pipeline)"
+)
+
+
+def validate_rows(estimator: Any, X: Any, y: Any = None, **options: Any) -> Any:
+    """Return scikit-learn's ``validate_data``, its refusals in one line.
+
+    scikit-learn explains a NaN in several lines; a user reads one, so the
+    refusal keeps the first and a short hint.
+
+    Parameters
+    ----------
+    estimator : BaseEstimator
+        The estimator the data are for.
+    X : array-like
+        Inputs.
+    y : array-like or None, default=None
+        Targets; ``None`` validates ``X`` alone.
+    **options
+        Passed on to ``validate_data``.
+
+    Returns
+    -------
+    ndarray or tuple of ndarray
+        What ``validate_data`` returns.
+
+    Raises
+    ------
+    ValueError
+        Its refusal, in one line.
+    """
+    try:
+        if y is None:
+            return validate_data(estimator, X, **options)
+        return validate_data(estimator, X, y, **options)
+    except ValueError as error:
+        lines = [line.strip() for line in str(error).strip().splitlines()]
+        if len(lines) <= 1:
+            raise
+        if "NaN" in lines[0]:
+            message = f"{lines[0]} {MISSING_VALUES_HINT}."
+        else:
+            message = " ".join(line for line in lines if line)
+        raise ValueError(message) from error
 
 
 def held_out_rows(n_rows: int, validation_fraction: float) -> int:

@@ -12,7 +12,7 @@ import numpy as np
 import sympy
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from nalu_sr._fit_data import (
     data_precision,
@@ -24,6 +24,7 @@ from nalu_sr._fit_data import (
     sample_rows,
     search_threads,
     split_rows,
+    validate_rows,
 )
 from nalu_sr._formula_methods import FormulaMethods
 from nalu_sr._params import PARAMETER_CONSTRAINTS, check_parameters
@@ -296,7 +297,7 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
         config = self._check_params()
         # float32 stays float32 until the split casts it (no full float64 copy).
         dtype = [np.float64, np.float32]
-        X, y = validate_data(self, X, y, y_numeric=True, dtype=dtype)
+        X, y = validate_rows(self, X, y, y_numeric=True, dtype=dtype)
         precision = data_precision(X, y)
         y = np.asarray(y, dtype=np.float64)
         X, y, weights = row_weights(sample_weight, X, y)
@@ -415,7 +416,7 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
             The formula's values.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=np.float64)
+        X = validate_rows(self, X, reset=False, dtype=np.float64)
         return self._predictor(X)
 
     def save(self, path: str | Path) -> None:

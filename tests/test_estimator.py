@@ -282,8 +282,15 @@ def test_bad_parameters_raise_clear_errors(params, message):
 def test_nan_input_is_rejected_with_a_clear_message():
     X, y = _data(lambda X: X[:, 0])
     X[0, 0] = np.nan
-    with pytest.raises(ValueError, match="NaN"):
+    message = (
+        "Input X contains NaN. nalu_sr needs finite values: drop or impute those "
+        "rows first (for example with sklearn.impute.SimpleImputer in a pipeline)."
+    )
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
         NALURegressor().fit(X, y)
+    model = NALURegressor(max_time=1).fit(*_data(lambda X: X[:, 0]))
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        model.predict(X)
 
 
 def test_clone_pipeline_with_column_transformer():

@@ -30,6 +30,16 @@ def test_floor_scales_with_the_dtype_and_the_offset_of_the_target():
     assert precision_floor(np.ones(3), np.float64) == np.inf
 
 
+def test_the_floor_of_huge_or_tiny_targets_is_that_of_their_shape():
+    y = np.array([1.0, 3.0])
+    for scale in (1e200, 1e-200):
+        assert precision_floor(y * scale, np.float64) == pytest.approx(
+            precision_floor(y, np.float64)
+        )
+    assert precision_floor(np.array([0.0, 0.0]), np.float64) == np.inf
+    assert precision_floor(np.array([1.0, np.inf]), np.float64) == np.inf
+
+
 def test_weights_enter_the_floor():
     y, w = np.array([0.0, 2.0, 4.0]), np.array([1.0, 0.0, 1.0])
     # Weighted: mean square 8, variance 4.

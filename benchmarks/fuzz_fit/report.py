@@ -47,7 +47,8 @@ def defects(case: Case, result: dict[str, Any], max_time: float) -> list[str]:
     if result["outcome"] == "crashed" or (errored and not clear):
         if not (refused_nan and result.get("refusal")):
             found.append("traceback")
-    if case.corrupt and result["outcome"] not in ("killed", "memory-killed"):
+    # A skipped case lost every row (with its planted value) before the fit.
+    if case.corrupt and result["outcome"] not in ("killed", "memory-killed", "skipped"):
         message = str(result.get("message", "")).lower()
         named = any(word in message for word in ("nan", "inf", "finite"))
         if not (refused_nan and clear and named):

@@ -93,6 +93,7 @@ def _result(outcome="error", **fields):
         (_result(error_type="ValueError", refusal=True, one_line=False,
                  message="Input X contains NaN.\nmore"), ("nan", "X", 0, 0),
          ["nan"]),
+        (_result("skipped"), ("nan", "y", 0, -1), []),
         (_result("fitted", exact=True, fresh_error=1e-12), None, []),
         (_result("fitted", exact=True, fresh_error=0.01), None, ["false-exact"]),
         (_result(error_type="KeyError", refusal=False, one_line=True,
