@@ -141,7 +141,11 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
         1)`` times it (one standard error of a mean square over the ``n_val``
         validation rows at the default, see
         :func:`nalu_sr.selection.noise_margin`); the simplest qualifying
-        formula is chosen, each fitted float counting as two nodes.
+        formula is chosen, each fitted float counting as two nodes. A law
+        (``exact_``) always comes first. When the choice is an approximation
+        with fitted floats, a shorter one wins if each node it sheds costs
+        less than ``(selection_factor - 1) * 1e-5`` of R^2 (see
+        :func:`nalu_sr.selection.approximation_score`).
     max_time : float or None, default=None
         Time budget of the search in seconds. A run still training when it
         is spent stops early and is snapped and extracted; no new run starts.
