@@ -157,9 +157,47 @@ def fit_problem(task: tuple[Any, float, int, float, int]) -> list[dict[str, Any]
             "rule": rule, "exact": bool(model.exact_),
             "same": len(set(choices.values())) == 1,
             "complexity": complexity(expression), "r2_test": r2,
+            "symbolic_constants": symbolic_constants(expression),
+            "whole_floats": whole_floats(expression),
             "solved": verdict.solved, "model": str(expression)[:2000],
         })  # fmt: skip
     return found
+
+
+def symbolic_constants(expression: sympy.Expr) -> bool:
+    """Whether a formula shows pi, e or a rational with a term above 100.
+
+    Parameters
+    ----------
+    expression : sympy.Expr
+        A formula.
+
+    Returns
+    -------
+    bool
+    """
+    if expression.has(sympy.pi) or expression.has(sympy.E):
+        return True
+    return any(
+        abs(r.p) > 100 or r.q > 100
+        for r in expression.atoms(sympy.Rational)
+        if not r.is_Integer
+    )
+
+
+def whole_floats(expression: sympy.Expr) -> bool:
+    """Whether a formula has a float that is a whole number (``1.0*x``).
+
+    Parameters
+    ----------
+    expression : sympy.Expr
+        A formula.
+
+    Returns
+    -------
+    bool
+    """
+    return any(float(f) == int(f) for f in expression.atoms(sympy.Float))
 
 
 def summary(rows: list[dict[str, Any]]) -> str:
@@ -236,7 +274,17 @@ def run(args: argparse.Namespace) -> int:
     wanted = {p.name for p in problems}
     rows = [r for r in store.rows() if r["problem"] in wanted]
     exact = len({r["problem"] for r in rows if _true(r["exact"])})
-    text = (f"{len(wanted)} problems; {exact} fits had an exact candidate.\n\n"
+    chosen = [r for r in rows if r["rule"] == "score"]
+    dressed = sum(_true(r["symbolic_constants"]) and not _true(r["exact"])
+                  for r in chosen)  # fmt: skip
+    floats = sum(_true(r["whole_floats"]) and _true(r["exact"]) for r in chosen)
+    solved = sum(_true(r["solved"]) for r in chosen)
+    false = sum(_true(r["exact"]) and not _true(r["solved"]) for r in chosen)
+    text = (f"{len(wanted)} problems; {exact} fits had an exact candidate "
+            f"(exact_ claims), {false} of them not solved (false claims); "
+            f"{solved} solved by the chosen formula. Chosen approximations "
+            f"with pi, e or a rational term above 100: {dressed}. Exact "
+            f"formulas with a whole float such as 1.0: {floats}.\n\n"
             f"{summary(rows)}\n\nLargest test R^2 drops of the score rule:\n\n"
             f"{largest_drops(rows)}")  # fmt: skip
     print(text)
