@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import sympy
 
 from benchmarks import selection
 from benchmarks.sr.problems import arithmetic_problems
@@ -45,3 +46,13 @@ def test_the_summary_compares_the_fits_with_no_exact_candidate():
     assert "| near-best | 2 | 25 | 0.95 |" in table
     assert "| score | 2 | 15 | 0.95 |" in table
     assert selection.largest_drops(rows).startswith("- a: R^2 0.999990 -> 0.999900")
+
+
+def test_symbolic_constants_and_whole_floats_are_spotted():
+    x = sympy.Symbol("x")
+    assert selection.symbolic_constants(2 * sympy.pi * x)
+    assert selection.symbolic_constants(sympy.exp(1) * x)
+    assert selection.symbolic_constants(sympy.Rational(841, 59) * x)
+    assert not selection.symbolic_constants(sympy.Rational(3, 2) * x + 7 + 0.25 * x**2)
+    assert selection.whole_floats(1.0 * x + 0.5)
+    assert not selection.whole_floats(x + 0.5)
