@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from nalu_sr.export.text import sympy_to_string
 from nalu_sr.extraction.candidate import Candidate
 
 #: Columns of ``equations_``, in order.
@@ -31,6 +32,9 @@ COLUMNS = (
     "seed",
     "chosen",
 )
+#: Significant digits of an approximation's floats in the ``equation`` column
+#: (a law's are printed in full; ``sympy_format`` always holds every digit).
+APPROXIMATION_DIGITS = 6
 #: Relative errors below the square of float64's epsilon are rounding noise;
 #: scores and log-scale plots treat them as this value instead of 0.
 LOSS_FLOOR = float(np.finfo(np.float64).eps) ** 2
@@ -128,13 +132,38 @@ def build_table(candidates: Sequence[Candidate], chosen: int) -> Any:
     )
 
 
+def formula_text(expression: Any, exact: bool) -> str:
+    """Return a formula as the table prints it: a law in full, else 6 digits.
+
+    Parameters
+    ----------
+    expression : sympy.Expr
+        The formula.
+    exact : bool
+        Whether it is a law; an approximation's floats are rounded to
+        :data:`APPROXIMATION_DIGITS` significant digits.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> import sympy
+    >>> x = sympy.Symbol("x")
+    >>> formula_text(0.123456789 * x, exact=False), formula_text(0.5 * x, exact=True)
+    ('0.123457*x', '0.5*x')
+    """
+    return sympy_to_string(expression, None if exact else APPROXIMATION_DIGITS)
+
+
 def _row(candidate: Candidate, chosen: bool, score: float) -> dict[str, Any]:
     """One row of the table."""
     return {
         "complexity": candidate.complexity,
         "loss": candidate.validation_loss,
         "score": score,
-        "equation": str(candidate.expression),
+        "equation": formula_text(candidate.expression, candidate.exact),
         "sympy_format": candidate.expression,
         "exact": candidate.exact,
         "extrapolation_loss": candidate.extrapolation_loss,

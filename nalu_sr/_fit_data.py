@@ -261,7 +261,9 @@ MISSING_VALUES_HINT = (
 )
 
 
-def validate_rows(estimator: Any, X: Any, y: Any = None, **options: Any) -> Any:
+def validate_rows(
+    estimator: Any, X: Any, y: Any = "no_validation", **options: Any
+) -> Any:
     """Return scikit-learn's ``validate_data``, its refusals in one line.
 
     scikit-learn explains a NaN in several lines; a user reads one, so the
@@ -273,8 +275,9 @@ def validate_rows(estimator: Any, X: Any, y: Any = None, **options: Any) -> Any:
         The estimator the data are for.
     X : array-like
         Inputs.
-    y : array-like or None, default=None
-        Targets; ``None`` validates ``X`` alone.
+    y : array-like, None or "no_validation", default="no_validation"
+        Targets, as ``validate_data`` takes them (``"no_validation"``
+        validates ``X`` alone).
     **options
         Passed on to ``validate_data``.
 
@@ -289,8 +292,6 @@ def validate_rows(estimator: Any, X: Any, y: Any = None, **options: Any) -> Any:
         Its refusal, in one line.
     """
     try:
-        if y is None:
-            return validate_data(estimator, X, **options)
         return validate_data(estimator, X, y, **options)
     except ValueError as error:
         lines = [line.strip() for line in str(error).strip().splitlines()]

@@ -210,8 +210,9 @@ class FormulaMethods:
         index : int or None, default=None
             Candidate number in ``equations_``; ``None`` means the chosen one.
         precision : int or None, default=None
-            Significant digits of each float constant; ``None`` keeps them all,
-            as in the ``equation`` column of ``equations_``.
+            Significant digits of each float constant; ``None`` keeps them all
+            (the ``equation`` column of ``equations_`` rounds an
+            approximation's to 6).
 
         Returns
         -------

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from nalu_sr._equations import table_rows
+from nalu_sr._equations import formula_text, table_rows
 from nalu_sr._version import __version__
 from nalu_sr.exceptions import NaluSRError
 
@@ -261,7 +261,7 @@ def _frame_or_array(values: np.ndarray, names: list[str]) -> object:
 
 
 def _print_model(model: NALURegressor) -> None:
-    print(f"formula: {model.expression_}")
+    print(f"formula: {formula_text(model.expression_, model.exact_)}")
     verdict = "exact" if model.exact_ else "approximate"
     print(f"relative validation error: {model.loss_:.3g} ({verdict})")
     print("candidates (complexity, validation error, formula):")
