@@ -41,6 +41,7 @@ __all__ = [
     "free_constants",
     "outer_rows",
     "precision_floor",
+    "scaled_moments",
 ]
 
 #: Root-mean-square error, in units of the data's machine epsilon times the
@@ -90,17 +91,44 @@ def precision_floor(
     >>> math.isclose(precision_floor(y, np.float64), (100 * 2.0**-52) ** 2 * 5)
     True
     """
-    peak = float(np.max(np.abs(y))) if len(y) else 0.0
-    if not (math.isfinite(peak) and peak > 0):
-        return math.inf
-    # The ratio does not depend on the scale; scaling keeps 1e200**2 finite.
-    scaled = y / peak
-    eps = float(np.finfo(dtype).eps)
-    mean_square = weighted_mean(scaled**2, weights)
-    variance = mean_square - weighted_mean(scaled, weights) ** 2
+    mean_square, variance = scaled_moments(y, weights)
     if not variance > 0:
         return math.inf
+    eps = float(np.finfo(dtype).eps)
     return (ROUNDING_ULPS * eps) ** 2 * mean_square / variance
+
+
+def scaled_moments(
+    y: np.ndarray, weights: np.ndarray | None = None
+) -> tuple[float, float]:
+    """Return the mean square and variance of ``y / max|y|``.
+
+    Their ratio is what the floor and the noise bound need, and it does not
+    depend on the scale; dividing by the peak keeps ``1e200 ** 2`` finite.
+
+    Parameters
+    ----------
+    y : numpy.ndarray
+        The targets.
+    weights : numpy.ndarray or None, default=None
+        Row weights.
+
+    Returns
+    -------
+    mean_square, variance : float
+        Both ``nan`` when ``y`` is empty, zero or not finite.
+
+    Examples
+    --------
+    >>> scaled_moments(np.array([1e200, 2e200]))
+    (0.625, 0.0625)
+    """
+    peak = float(np.max(np.abs(y))) if len(y) else 0.0
+    if not (math.isfinite(peak) and peak > 0):
+        return math.nan, math.nan
+    scaled = y / peak
+    mean_square = weighted_mean(scaled**2, weights)
+    return mean_square, mean_square - weighted_mean(scaled, weights) ** 2
 
 
 def outer_rows(X: np.ndarray, share: float = OUTER_SHARE) -> np.ndarray:
@@ -319,8 +347,9 @@ class LawCheck:
         square, the bound under which extraction lets constants become
         symbolic numbers.
         """
-        mean_square = weighted_mean(self.y**2, self.weights)
-        variance = mean_square - weighted_mean(self.y, self.weights) ** 2
+        mean_square, variance = scaled_moments(self.y, self.weights)
+        if not mean_square > 0:
+            return False
         scale = variance if variance > 0 else mean_square
         return loss * scale <= SYMBOLIC_MAX_ERROR * mean_square
 

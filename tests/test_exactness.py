@@ -118,3 +118,12 @@ def test_the_loss_of_a_formula_on_the_check_rows_is_its_relative_error():
     assert check.loss(1.5 * x, [x]) == pytest.approx(0.7)
     assert check.loss(x, [x]) == 0.0
     assert check.loss(sympy.log(x - 1), [x]) == np.inf
+
+
+def test_huge_targets_are_judged_without_overflow():
+    # exp(|x|) reaches 1e300 here: squares of the raw values overflow.
+    X = np.linspace(1.0, 690.0, 50).reshape(-1, 1)
+    check = LawCheck.from_data(X, np.exp(X[:, 0]), None, np.float64)
+    assert 0 < check.floor < 1e-20
+    assert check.within_noise(0.0)
+    assert not check.within_noise(1.0)

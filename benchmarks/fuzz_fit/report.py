@@ -172,7 +172,8 @@ def refusal_report(cases: Sequence[Case], results: Sequence[dict[str, Any]]) -> 
     """
     groups: dict[str, list[Case]] = collections.defaultdict(list)
     for case, result in zip(cases, results, strict=True):
-        if result["outcome"] == "error" and result.get("one_line") and not case.corrupt:
+        refused = result.get("refusal") and result.get("one_line")
+        if result["outcome"] == "error" and refused and not case.corrupt:
             frame = (result.get("frames") or ["?"])[-1]
             key = f"{result['error_type']}: {result['message'][:140]} (at {frame})"
             groups[key].append(case)
