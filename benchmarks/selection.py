@@ -9,7 +9,7 @@ fits each problem of a ground-truth suite once (SRBench protocol of
 reports, over the fits with no exact candidate, the median complexity, test
 R^2 and SRBench solutions of each rule's choice::
 
-    python -m benchmarks run selection --suite feynman --budget 30 --jobs 2
+    python -m benchmarks run selection --problem-suite feynman --budget 30 --jobs 2
 
 Fits with an exact candidate are counted, not compared: both rules take the
 simplest law there.
@@ -47,7 +47,11 @@ RULES = ("near-best", "score")
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of the selection suite."""
-    parser.add_argument("--suite", choices=SUITE_NAMES, default="feynman")
+    # Not --suite: that is the name of the suite being run (selection).
+    parser.add_argument(
+        "--problem-suite", choices=SUITE_NAMES, default="feynman",
+        help="the problems to fit (feynman)",
+    )  # fmt: skip
     parser.add_argument("--budget", type=float, default=30.0, help="max_time (30)")
     parser.add_argument("--noise", type=float, default=0.0, help="gamma (0)")
     parser.add_argument("--seed", type=int, default=0)
@@ -254,14 +258,14 @@ def run(args: argparse.Namespace) -> int:
     """Fit the missing problems, then print and write the comparison."""
     from benchmarks.sr.problems import load_problems, missing_data
 
-    if missing_data(args.suite) is not None:
-        print(f"{args.suite}: skipped, benchmark data not found")
+    if missing_data(args.problem_suite) is not None:
+        print(f"{args.problem_suite}: skipped, benchmark data not found")
         return 0
-    problems = load_problems(args.suite)
+    problems = load_problems(args.problem_suite)
     if args.problems:
         problems = [p for p in problems if p.name in set(args.problems)]
     output = Path(args.output)
-    name = f"selection-{args.suite}-noise{args.noise:g}"
+    name = f"selection-{args.problem_suite}-noise{args.noise:g}"
     store = ResultStore(output / f"{name}.csv", KEY_FIELDS)
     tasks = [(p, args.noise, args.seed, args.budget, args.rows) for p in problems
              if not store.is_done({"problem": p.name, "noise": args.noise,
@@ -288,6 +292,6 @@ def run(args: argparse.Namespace) -> int:
             f"{summary(rows)}\n\nLargest test R^2 drops of the score rule:\n\n"
             f"{largest_drops(rows)}")  # fmt: skip
     print(text)
-    title = f"Selection of approximations, {args.suite}, noise {args.noise:g}"
+    title = f"Selection of approximations, {args.problem_suite}, noise {args.noise:g}"
     write_report(output / f"{name}.md", report_header(title) + text)
     return 0

@@ -56,3 +56,15 @@ def test_symbolic_constants_and_whole_floats_are_spotted():
     assert not selection.symbolic_constants(sympy.Rational(3, 2) * x + 7 + 0.25 * x**2)
     assert selection.whole_floats(1.0 * x + 0.5)
     assert not selection.whole_floats(x + 0.5)
+
+
+def test_the_suite_runs_from_the_command_line(tmp_path, capsys):
+    from benchmarks.__main__ import main
+
+    name = arithmetic_problems()[2].name
+    argv = ["run", "selection", "--problem-suite", "arithmetic", "--problems", name,
+            "--budget", "1", "--rows", "200", "--output", str(tmp_path)]  # fmt: skip
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "1 problems; 1 fits had an exact candidate" in out
+    assert (tmp_path / "selection-arithmetic-noise0.csv").exists()
