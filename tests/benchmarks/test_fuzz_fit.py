@@ -157,7 +157,7 @@ def test_fresh_error_is_the_relative_rms_miss_on_new_rows():
 
 def test_an_exact_fit_of_a_law_is_checked_on_fresh_rows():
     case = Case(0, 5, "simple", "x0*x1 + x2", 3, 50, ("U(1,5)",) * 3)
-    result = fit_case(case, MAX_TIME)
+    result = fit_case(case, 30.0)  # found in a fraction of a second; slack for CI
     assert result["exact"] is True, result["expression"]
     assert result["fresh_error"] < 1e-12
-    assert defects(case, result, MAX_TIME) == []
+    assert defects(case, result, 30.0) == []
