@@ -22,7 +22,7 @@ def test_the_score_rule_is_the_estimator_s_own_choice():
 
 def test_a_fit_gives_one_row_per_rule():
     problem = arithmetic_problems()[2]
-    rows = selection.fit_problem((problem, 0.0, 0, 2.0, 200))
+    rows = selection.fit_problem((problem, 0.0, 0, 30.0, 200))  # stops when exact
     assert [row["rule"] for row in rows] == list(selection.RULES)
     assert all(row["exact"] and row["solved"] and row["same"] for row in rows)
 
@@ -63,7 +63,7 @@ def test_the_suite_runs_from_the_command_line(tmp_path, capsys):
 
     name = arithmetic_problems()[2].name
     argv = ["run", "selection", "--problem-suite", "arithmetic", "--problems", name,
-            "--budget", "1", "--rows", "200", "--output", str(tmp_path)]  # fmt: skip
+            "--budget", "30", "--rows", "200", "--output", str(tmp_path)]  # fmt: skip
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "1 problems; 1 fits had an exact candidate" in out
