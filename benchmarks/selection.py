@@ -42,7 +42,10 @@ from benchmarks._common import (
 DESCRIPTION = "approximations: the score rule against the near-best rule, same fits"
 SUITE_NAMES = ("feynman", "strogatz", "functions", "arithmetic")
 KEY_FIELDS = ("problem", "noise", "seed", "budget", "rule")
-RULES = ("near-best", "score")
+#: The estimator's rule ("score", at its COMPLEXITY_COST) and two dearer
+#: costs per node, measured on the same candidates.
+COSTS = {"score": 1e-5, "score 3e-5": 3e-5, "score 1e-4": 1e-4}
+RULES = ("near-best", *COSTS)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -113,10 +116,10 @@ def rule_choices(model: Any, n_rows: int) -> dict[str, int]:
     args = (candidates, model.precision_floor_, model.selection_factor, held_out)
     laws = [(selection_complexity(c), c.validation_loss, i)
             for i, c in enumerate(candidates) if c.exact]  # fmt: skip
-    return {
-        "near-best": min(laws)[2] if laws else near_best(*args),
-        "score": select_candidate(*args),
-    }
+    choices = {"near-best": min(laws)[2] if laws else near_best(*args)}
+    for rule, cost in COSTS.items():
+        choices[rule] = select_candidate(*args, complexity_cost=cost)
+    return choices
 
 
 def fit_problem(task: tuple[Any, float, int, float, int]) -> list[dict[str, Any]]:
@@ -149,23 +152,27 @@ def fit_problem(task: tuple[Any, float, int, float, int]) -> list[dict[str, Any]
         warnings.simplefilter("ignore")
         model.fit(data.X_train, data.y_train)
     choices = rule_choices(model, len(data.y_train))
-    found = []
-    for rule, index in choices.items():
-        expression = candidates_of(model.equations_)[index].expression
-        expression = rename_symbols(sympy.sympify(expression), problem.n_features)
+    candidates = candidates_of(model.equations_)
+    judged: dict[int, dict[str, Any]] = {}
+    for index in sorted(set(choices.values())):
+        expression = rename_symbols(
+            sympy.sympify(candidates[index].expression), problem.n_features
+        )
         r2 = r2_score(data.y_test, predict(expression, data.X_test))
         verdict = judge(expression, problem.truth, problem.symbols, problem.ranges,
                         r2, timeout=30.0)  # fmt: skip
-        found.append({
-            "problem": problem.name, "noise": noise, "seed": seed, "budget": budget,
-            "rule": rule, "exact": bool(model.exact_),
-            "same": len(set(choices.values())) == 1,
+        judged[index] = {
             "complexity": complexity(expression), "r2_test": r2,
             "symbolic_constants": symbolic_constants(expression),
             "whole_floats": whole_floats(expression),
             "solved": verdict.solved, "model": str(expression)[:2000],
-        })  # fmt: skip
-    return found
+        }  # fmt: skip
+    same = len(set(choices.values())) == 1
+    return [
+        {"problem": problem.name, "noise": noise, "seed": seed, "budget": budget,
+         "rule": rule, "exact": bool(model.exact_), "same": same, **judged[index]}
+        for rule, index in choices.items()
+    ]  # fmt: skip
 
 
 def symbolic_constants(expression: sympy.Expr) -> bool:

@@ -30,6 +30,7 @@ from nalu_sr._formula_methods import FormulaMethods
 from nalu_sr._params import PARAMETER_CONSTRAINTS, check_parameters
 from nalu_sr._progress import SearchProgress
 from nalu_sr.architectures import DEFAULT_ARCHITECTURES
+from nalu_sr.diagnostics import insufficient_data_message, poor_fit_message
 from nalu_sr.exactness import LawCheck, free_constants
 from nalu_sr.exceptions import (
     InsufficientDataWarning,
@@ -51,9 +52,7 @@ from nalu_sr.search_jobs import run_search
 from nalu_sr.selection import (
     FittedFormulas,
     choose,
-    insufficient_data_message,
     judge_candidates,
-    poor_fit_message,
 )
 from nalu_sr.symbols import feature_symbols
 

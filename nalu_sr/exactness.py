@@ -34,6 +34,7 @@ from nalu_sr.linalg import relative_error, weighted_mean
 
 __all__ = [
     "MAX_CHECK_ROWS",
+    "NOISY_LAW_FACTOR",
     "OUTER_SHARE",
     "ROUNDING_ULPS",
     "LawCheck",
@@ -56,6 +57,9 @@ ROUNDING_ULPS = 100.0
 OUTER_SHARE = 0.2
 #: Most rows the extrapolation check uses (evenly spaced in row order).
 MAX_CHECK_ROWS = 2000
+#: How many times its own error on the outer rows a formula refitted on the
+#: inner rows may miss them by and still pass as a law under noise.
+NOISY_LAW_FACTOR = 2.0
 #: Function evaluations the refit on the inner rows may spend.
 _MAX_EVALUATIONS = 200
 
@@ -386,6 +390,41 @@ class LawCheck:
         if not math.isfinite(extrapolation):
             return False
         return extrapolation <= self._floor_of(outer_rows(self.X))
+
+    def extrapolates_like_noise(
+        self, expression: sympy.Expr, symbols: Sequence[sympy.Symbol]
+    ) -> bool:
+        """Whether a formula extrapolates as a law under noise does.
+
+        Refitted on the inner rows, a law misses the outer rows by about the
+        noise, as it does when fitted on every row; an approximation misses
+        them by far more (its constants were bent to the range). The refitted
+        error must be at most :data:`NOISY_LAW_FACTOR` times the formula's
+        own error on the outer rows.
+
+        Parameters
+        ----------
+        expression : sympy.Expr
+            The formula, over ``symbols``.
+        symbols : sequence of sympy.Symbol
+            One symbol per column of ``X``.
+
+        Returns
+        -------
+        bool
+        """
+        outer = outer_rows(self.X)
+        formula = _parametrise(expression, symbols)
+        with np.errstate(all="ignore"):
+            own = relative_error(
+                formula(self.X[outer], formula.start),
+                self.y[outer],
+                _take(self.weights, outer),
+            )
+        refitted = self.extrapolation(expression, symbols)
+        if not (math.isfinite(own) and math.isfinite(refitted)):
+            return False
+        return refitted <= NOISY_LAW_FACTOR * max(own, self._floor_of(outer))
 
 
 def free_constants(expression: sympy.Expr) -> int:

@@ -39,11 +39,9 @@ __all__ = [
     "FittedFormulas",
     "approximation_score",
     "choose",
-    "insufficient_data_message",
     "judge_candidates",
     "near_best",
     "noise_margin",
-    "poor_fit_message",
     "select_candidate",
     "selection_complexity",
 ]
@@ -116,7 +114,8 @@ def judge_candidates(
     (c)). A law's whole-number floats become integers. A
     formula that is not exact keeps symbolic numbers only if they are all
     simple (no fitted float beside them, no rational term above 100) and it
-    fits within the noise (:meth:`LawCheck.within_noise`): a law under noise;
+    fits within the noise (:meth:`LawCheck.within_noise`) and extrapolates
+    as a law under noise does (:meth:`LawCheck.extrapolates_like_noise`);
     otherwise its multiples of pi or e, roots and large rationals become
     decimals (:func:`~nalu_sr.extraction.constants.decimal_constants`).
 
@@ -170,9 +169,11 @@ def _tidy(
 
     A law's floats within a few ulps of a whole number become that number
     when the formula still reaches the floor. A formula that is not exact
-    keeps symbolic numbers only when they are all simple and it fits within
-    the noise (a law under noise, whose ``2*pi`` is the point); otherwise
-    its numbers become decimals.
+    keeps symbolic numbers only when they are all simple, it fits within
+    the noise and, refitted on the inner rows, it predicts the outer ones
+    about as well as it fits them (:meth:`LawCheck.extrapolates_like_noise`):
+    a law under noise, whose ``2*pi`` is the point. Otherwise its numbers
+    become decimals.
     """
     expression = candidate.expression
     if exact:
@@ -180,8 +181,13 @@ def _tidy(
         if rounded != expression and check.loss(rounded, symbols) <= check.floor:
             expression = rounded
         return integral_floats(expression)
+    decimals = decimal_constants(expression)
+    if decimals == expression:
+        return expression
     if dressed(expression) or not check.within_noise(candidate.validation_loss):
-        return decimal_constants(expression)
+        return decimals
+    if not check.extrapolates_like_noise(expression, symbols):
+        return decimals  # symbolic numbers on a formula bent to the range
     return expression
 
 
@@ -243,6 +249,8 @@ def select_candidate(
     tol: float,
     selection_factor: float,
     n_held_out: int | None = None,
+    *,
+    complexity_cost: float = COMPLEXITY_COST,
 ) -> int:
     """Index of the simplest law, else of the shortest good approximation.
 
@@ -273,6 +281,9 @@ def select_candidate(
     n_held_out : int or None, default=None
         Validation rows the losses were measured on (held out of training);
         ``None`` or 0 sets no margin.
+    complexity_cost : float, default=COMPLEXITY_COST
+        The cost per node of :func:`approximation_score` (benchmarks compare
+        others).
 
     Returns
     -------
@@ -289,7 +300,7 @@ def select_candidate(
     near = near_best(candidates, tol, selection_factor, n_held_out)
     if not candidates[near].expression.atoms(sympy.Float):
         return near  # snapped numbers only: a law under noise, never traded
-    return _shortest_good(candidates, near, selection_factor)
+    return _shortest_good(candidates, near, selection_factor, complexity_cost)
 
 
 def near_best(
@@ -334,7 +345,11 @@ def near_best(
     return min(qualified)[2]
 
 
-def approximation_score(candidate: Candidate, selection_factor: float) -> float:
+def approximation_score(
+    candidate: Candidate,
+    selection_factor: float,
+    complexity_cost: float = COMPLEXITY_COST,
+) -> float:
     """Return the score an approximation is chosen by: loss plus a cost per node.
 
     ``validation_loss + (selection_factor - 1) * COMPLEXITY_COST *
@@ -350,6 +365,8 @@ def approximation_score(candidate: Candidate, selection_factor: float) -> float:
         A formula of the search.
     selection_factor : float
         At least 1; 1 leaves the loss alone.
+    complexity_cost : float, default=COMPLEXITY_COST
+        The cost per node at a factor of 2.
 
     Returns
     -------
@@ -364,17 +381,24 @@ def approximation_score(candidate: Candidate, selection_factor: float) -> float:
     >>> approximation_score(short, 2.0) < approximation_score(long, 2.0)
     True
     """
-    cost = (selection_factor - 1) * COMPLEXITY_COST
+    cost = (selection_factor - 1) * complexity_cost
     return candidate.validation_loss + cost * selection_complexity(candidate)
 
 
 def _shortest_good(
-    candidates: Sequence[Candidate], near: int, selection_factor: float
+    candidates: Sequence[Candidate],
+    near: int,
+    selection_factor: float,
+    complexity_cost: float,
 ) -> int:
     """Return the best-scoring candidate no more complex than ``candidates[near]``."""
     ceiling = selection_complexity(candidates[near])
     scored = [
-        (approximation_score(c, selection_factor), selection_complexity(c), i)
+        (
+            approximation_score(c, selection_factor, complexity_cost),
+            selection_complexity(c),
+            i,
+        )
         for i, c in enumerate(candidates)
         if selection_complexity(c) <= ceiling
     ]
@@ -437,64 +461,3 @@ def noise_margin(n_rows: int) -> float:
     0.05
     """
     return STANDARD_ERRORS * math.sqrt(2.0 / n_rows)
-
-
-def poor_fit_message(formulas: FittedFormulas) -> str | None:
-    """Say why the chosen formula fits poorly, or return ``None`` if it does not.
-
-    Parameters
-    ----------
-    formulas : FittedFormulas
-        A fit's result.
-
-    Returns
-    -------
-    str or None
-        The text of a :class:`~nalu_sr.exceptions.PoorFitWarning` when the
-        loss exceeds :data:`POOR_FIT_LOSS`.
-    """
-    if formulas.loss <= POOR_FIT_LOSS:
-        return None
-    return (
-        f"no formula fits the data well: the best has a relative "
-        f"validation error of {formulas.loss:.3g} "
-        f"(R^2 = {1 - formulas.loss:.3g}): {formulas.expression}"
-    )
-
-
-def insufficient_data_message(
-    formulas: FittedFormulas, n_rows: int, n_held_out: int, n_needed: int
-) -> str | None:
-    """Say why the data cannot confirm the chosen formula, or return ``None``.
-
-    Parameters
-    ----------
-    formulas : FittedFormulas
-        A fit's result.
-    n_rows : int
-        Rows the fit saw.
-    n_held_out : int
-        Validation rows held out of training (0 if none).
-    n_needed : int
-        Fewest rows whose held-out rows would outnumber the formula's
-        :func:`~nalu_sr.exactness.free_constants`.
-
-    Returns
-    -------
-    str or None
-        The text of an :class:`~nalu_sr.exceptions.InsufficientDataWarning`,
-        or ``None`` when ``n_held_out`` outnumbers the free constants.
-    """
-    n_constants = free_constants(formulas.expression)
-    if n_held_out > n_constants:
-        return None
-    checked = (
-        "no row could be held out to validate it"
-        if n_held_out == 0
-        else f"only {n_held_out} held-out validation row(s) checked it"
-    )
-    return (
-        f"too few rows to confirm the formula {formulas.expression}: it has "
-        f"{n_constants} free constant(s) and {checked}, so it is not claimed "
-        f"exact; at least {n_needed} rows are needed (got {n_rows})"
-    )

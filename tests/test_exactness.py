@@ -127,3 +127,28 @@ def test_huge_targets_are_judged_without_overflow():
     assert 0 < check.floor < 1e-20
     assert check.within_noise(0.0)
     assert not check.within_noise(1.0)
+
+
+def _pendulum(noise):
+    rng = np.random.default_rng(0)
+    X = rng.uniform(1, 5, size=(2000, 2))
+    y = 2 * np.pi * np.sqrt(X[:, 0] / X[:, 1])
+    return X, y + noise * np.sqrt(np.mean(y**2)) * rng.standard_normal(len(y))
+
+
+@pytest.mark.parametrize("noise", [0.0, 0.01])
+def test_a_law_under_noise_extrapolates_like_noise(noise):
+    check = LawCheck.from_data(*_pendulum(noise), None, np.float64)
+    assert check.extrapolates_like_noise(2 * sympy.pi * sympy.sqrt(x0 / x1), [x0, x1])
+
+
+def test_an_approximation_bent_to_a_narrow_range_does_not():
+    # exp on [1, 1.5] under 0.1% noise, by its least-squares quadratic.
+    rng = np.random.default_rng(0)
+    X = rng.uniform(1, 1.5, size=(2000, 1))
+    y = np.exp(X[:, 0]) + 1e-3 * rng.standard_normal(len(X))
+    design = np.column_stack([X[:, 0] ** 2, X[:, 0], np.ones(len(X))])
+    a, b, c = np.linalg.lstsq(design, y, rcond=None)[0]
+    check = LawCheck.from_data(X, y, None, np.float64)
+    assert not check.extrapolates_like_noise(a * x0**2 + b * x0 + c, [x0])
+    assert check.extrapolates_like_noise(sympy.exp(x0), [x0])

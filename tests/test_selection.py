@@ -9,6 +9,7 @@ import sympy
 import nalu_sr
 import nalu_sr.search
 from nalu_sr._version import __version__
+from nalu_sr.diagnostics import poor_fit_message
 from nalu_sr.exactness import LawCheck
 from nalu_sr.exceptions import ModelFileError, PoorFitWarning
 from nalu_sr.export import serialize
@@ -21,7 +22,6 @@ from nalu_sr.selection import (
     approximation_score,
     choose,
     judge_candidates,
-    poor_fit_message,
     select_candidate,
 )
 from nalu_sr.symbols import symbols_from_names
