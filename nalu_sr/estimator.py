@@ -143,7 +143,7 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
         formula is chosen, each fitted float counting as two nodes. A law
         (``exact_``) always comes first. When the choice is an approximation
         with fitted floats, a shorter one wins if each node it sheds costs
-        less than ``(selection_factor - 1) * 1e-5`` of R^2 (see
+        less than ``(selection_factor - 1) * 3e-5`` of R^2 (see
         :func:`nalu_sr.selection.approximation_score`).
     max_time : float or None, default=None
         Time budget of the search in seconds. A run still training when it

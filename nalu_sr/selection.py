@@ -51,7 +51,7 @@ __all__ = [
 SELECTION_SLACK = 0.01
 #: Relative loss (of R^2) each node of an approximation must buy, per unit of
 #: ``selection_factor - 1`` (see :func:`approximation_score`).
-COMPLEXITY_COST = 1e-5
+COMPLEXITY_COST = 3e-5
 #: Standard errors of a validation loss that a candidate may lie above the
 #: best one at the default ``selection_factor`` of 2 (see :func:`noise_margin`).
 STANDARD_ERRORS = 1.0
@@ -354,8 +354,8 @@ def approximation_score(
 
     ``validation_loss + (selection_factor - 1) * COMPLEXITY_COST *
     selection_complexity``: at the default factor of 2, each node (or fitted
-    float) must buy 1e-5 of relative loss (of R^2). A formula ten nodes
-    shorter wins when its loss is at most 1e-4 higher, so the chosen
+    float) must buy 3e-5 of relative loss (of R^2). A formula ten nodes
+    shorter wins when its loss is at most 3e-4 higher, so the chosen
     formula's R^2 is within ``COMPLEXITY_COST`` times the complexity it sheds
     of the most accurate one.
 

@@ -179,10 +179,10 @@ def _formula(complexity, loss, n_floats):
 
 
 def test_a_much_shorter_approximation_almost_as_accurate_wins():
-    # Score = loss + 1e-5 * (nodes + floats): 1e-8 + 34e-5 against 1e-5 + 10e-5.
+    # Score = loss + 3e-5 * (nodes + floats): 1e-8 + 102e-5 against 1e-5 + 30e-5.
     table = [_formula(30, 1e-8, 4), _formula(8, 1e-5, 2), _formula(4, 5e-3, 1)]
     assert select_candidate(table, 1e-30, 2.0, n_held_out=200) == 1
-    assert approximation_score(table[1], 2.0) == pytest.approx(1e-5 + 10e-5)
+    assert approximation_score(table[1], 2.0) == pytest.approx(1e-5 + 30e-5)
 
 
 def test_a_shorter_approximation_that_loses_much_accuracy_does_not_win():
@@ -196,7 +196,7 @@ def test_selection_factor_one_takes_the_most_accurate():
 
 
 def test_a_snapped_law_under_noise_is_not_traded_for_a_shorter_series():
-    # The score alone would take the series (1.05e-4 + 8e-5 < 1e-4 + 1.2e-4),
+    # The score alone would take the series (1.05e-4 + 2.1e-4 < 1e-4 + 3.6e-4),
     # but 1500 held-out rows tell 5% apart and the law has no fitted float.
     law = Candidate(x**2 / (4 * sympy.pi), 12, 1e-4, 1e-4, "power", 1, 0)
     series = _formula(6, 1.05e-4, 1)
@@ -206,6 +206,6 @@ def test_a_snapped_law_under_noise_is_not_traded_for_a_shorter_series():
 
 def test_the_score_never_chooses_a_formula_longer_than_the_near_best():
     # Near the best (within 2x), the 5-node formula is the simplest; the
-    # 20-node one scores better (1e-3 + 2.4e-4 against 1.9e-3 + 7e-5) but is longer.
+    # 20-node one scores better (1e-3 + 7.2e-4 against 1.9e-3 + 2.1e-4) but is longer.
     table = [_formula(20, 1e-3, 4), _formula(5, 1.9e-3, 2)]
     assert select_candidate(table, 1e-30, 2.0) == 1
