@@ -301,5 +301,5 @@ def run(args: argparse.Namespace) -> int:
             f"{largest_drops(rows)}")  # fmt: skip
     print(text)
     title = f"Selection of approximations, {args.problem_suite}, noise {args.noise:g}"
-    write_report(output / f"{name}.md", report_header(title) + text)
+    write_report(output / f"{name}.md", report_header(title) + "\n" + text)
     return 0
