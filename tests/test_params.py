@@ -89,7 +89,7 @@ def no_work(monkeypatch):
     def forbidden(*args, **kwargs):
         raise AssertionError("fit went past the parameter checks")
 
-    monkeypatch.setattr(estimator_module, "validate_data", forbidden)
+    monkeypatch.setattr(estimator_module, "validate_rows", forbidden)
     monkeypatch.setattr(estimator_module, "run_search", forbidden)
 
 
