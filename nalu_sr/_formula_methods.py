@@ -8,12 +8,16 @@ LaTeX, or a plot.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import sympy
 from sklearn.utils.validation import check_is_fitted
+from sympy import Expr
 
 from nalu_sr._equations import table_cell
+from nalu_sr._outputs import output_indices
 from nalu_sr.export.jax import JaxExpression, sympy_to_jax
 from nalu_sr.export.numpy import CallableExpression
 from nalu_sr.export.text import sympy_to_latex, sympy_to_string
@@ -23,6 +27,43 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
     from nalu_sr.plotting import FittedRegressor
+
+
+_Converted = TypeVar("_Converted")
+
+
+def per_target(
+    method: Callable[..., _Converted],
+) -> Callable[..., _Converted | list[_Converted]]:
+    """Map a method over the target columns of a model fitted to a target matrix.
+
+    On such a model (one with ``estimators_``) the method returns a list, one
+    entry per column, and its ``index`` is ``None`` or one candidate number per
+    column; otherwise it runs as written.
+    """
+
+    @functools.wraps(method)
+    def each_target(self: Any, index: Any = None, *args: Any, **kwargs: Any) -> Any:
+        estimators = getattr(self, "estimators_", None)
+        if estimators is None:
+            return method(self, index, *args, **kwargs)
+        indices = output_indices(index, len(estimators))
+        return [
+            method(estimator, i, *args, **kwargs)
+            for estimator, i in zip(estimators, indices, strict=True)
+        ]
+
+    return each_target
+
+
+def refuse_several_targets(model: Any, method: str) -> None:
+    """Refuse a plot of a model with several targets: it draws one at a time."""
+    estimators = getattr(model, "estimators_", None)
+    if estimators is not None:
+        raise ValueError(
+            f"this model has {len(estimators)} target columns: call {method} on "
+            f"one of them, for example model.estimators_[0].{method}(...)"
+        )
 
 
 class FormulaMethods:
@@ -42,6 +83,7 @@ class FormulaMethods:
     equations_: Any
     feature_symbols_: list[sympy.Symbol]
 
+    @per_target
     def sympy(self, index: int | None = None) -> sympy.Expr:
         """Return the chosen formula, or candidate ``index`` of ``equations_``.
 
@@ -61,20 +103,26 @@ class FormulaMethods:
         IndexError
             If there is no candidate ``index``.
         """
+        return self._formula(index)
+
+    def _formula(self, index: int | None) -> Expr:
+        """Return the chosen formula or candidate ``index`` of one target."""
         check_is_fitted(self)
         if index is None:
             return self.expression_
-        expression: sympy.Expr = table_cell(self.equations_, index, "sympy_format")
+        expression: Expr = table_cell(self.equations_, index, "sympy_format")
         return expression
 
+    @per_target
     def to_callable(self, index: int | None = None) -> CallableExpression:
         """Return a picklable NumPy function of the chosen (or ``index``) formula.
 
         The function takes an array of shape ``(n_samples, n_features)`` in the
         column order seen in ``fit`` and returns shape ``(n_samples,)``.
         """
-        return CallableExpression(self.sympy(index), self.feature_symbols_)
+        return CallableExpression(self._formula(index), self.feature_symbols_)
 
+    @per_target
     def to_torch(self, index: int | None = None) -> SympyModule:
         """Return the chosen (or ``index``) formula as a ``torch.nn.Module``.
 
@@ -82,8 +130,9 @@ class FormulaMethods:
         after fine-tuning, ``module.sympy()`` returns the updated formula.
         The module takes a tensor of shape ``(n_samples, n_features)``.
         """
-        return sympy_to_torch(self.sympy(index), self.feature_symbols_)
+        return sympy_to_torch(self._formula(index), self.feature_symbols_)
 
+    @per_target
     def to_jax(self, index: int | None = None) -> JaxExpression:
         """Return the chosen (or ``index``) formula as a pure JAX function.
 
@@ -109,7 +158,7 @@ class FormulaMethods:
         ImportError
             If JAX is not installed.
         """
-        return sympy_to_jax(self.sympy(index), self.feature_symbols_)
+        return sympy_to_jax(self._formula(index), self.feature_symbols_)
 
     def plot_pareto(self, ax: Axes | None = None) -> Axes:
         """Plot complexity against validation error of every candidate.
@@ -129,6 +178,7 @@ class FormulaMethods:
         """
         from nalu_sr.plotting import plot_pareto
 
+        refuse_several_targets(self, "plot_pareto")
         return plot_pareto(cast("FittedRegressor", self), ax=ax)
 
     def plot_predictions(
@@ -159,6 +209,7 @@ class FormulaMethods:
         """
         from nalu_sr.plotting import plot_predictions
 
+        refuse_several_targets(self, "plot_predictions")
         return plot_predictions(
             cast("FittedRegressor", self), X, y, X_extrapolation, y_extrapolation, ax=ax
         )
@@ -182,8 +233,10 @@ class FormulaMethods:
         """
         from nalu_sr.plotting import plot_graph
 
+        refuse_several_targets(self, "plot_graph")
         return plot_graph(cast("FittedRegressor", self), index, ax=ax)
 
+    @per_target
     def latex(self, index: int | None = None, precision: int | None = 3) -> str:
         """Return the chosen (or ``index``) formula as LaTeX.
 
@@ -200,8 +253,9 @@ class FormulaMethods:
         str
             The LaTeX source, without surrounding ``$``.
         """
-        return sympy_to_latex(self.sympy(index), precision)
+        return sympy_to_latex(self._formula(index), precision)
 
+    @per_target
     def to_string(self, index: int | None = None, precision: int | None = None) -> str:
         """Return the chosen (or ``index``) formula as a string.
 
@@ -219,4 +273,4 @@ class FormulaMethods:
         str
             The formula in SymPy's (Python-compatible) syntax.
         """
-        return sympy_to_string(self.sympy(index), precision)
+        return sympy_to_string(self._formula(index), precision)

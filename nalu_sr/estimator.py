@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import sympy
-from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
@@ -27,20 +27,23 @@ from nalu_sr._fit_data import (
     validate_rows,
 )
 from nalu_sr._formula_methods import FormulaMethods
+from nalu_sr._outputs import (
+    PER_OUTPUT_ATTRIBUTES,
+    OutputBudget,
+    OutputData,
+    fit_warnings,
+    output_label,
+    target_columns,
+)
 from nalu_sr._params import PARAMETER_CONSTRAINTS, check_parameters
 from nalu_sr._progress import SearchProgress
 from nalu_sr.architectures import DEFAULT_ARCHITECTURES
-from nalu_sr.diagnostics import insufficient_data_message, poor_fit_message
+from nalu_sr.diagnostics import insufficient_data_message
 from nalu_sr.exactness import LawCheck, free_constants
-from nalu_sr.exceptions import (
-    InsufficientDataWarning,
-    ModelFileError,
-    PoorFitWarning,
-)
+from nalu_sr.exceptions import InsufficientDataWarning, ModelFileError
 from nalu_sr.export.numpy import CallableExpression
 from nalu_sr.export.persistence import load_model, save_model
 from nalu_sr.extraction.candidate import Split
-from nalu_sr.model import StackedModel
 from nalu_sr.primitives import Primitive
 from nalu_sr.search import (
     SearchConfig,
@@ -274,6 +277,7 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.non_deterministic = str(self.device) != "cpu"
+        tags.target_tags.multi_output = True
         return tags
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> NALURegressor:
@@ -300,23 +304,45 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
         config = self._check_params()
         # float32 stays float32 until the split casts it (no full float64 copy).
         dtype = [np.float64, np.float32]
-        X, y = validate_rows(self, X, y, y_numeric=True, dtype=dtype)
+        X, y = validate_rows(self, X, y, y_numeric=True, dtype=dtype, multi_output=True)
         precision = data_precision(X, y)
-        y = np.asarray(y, dtype=np.float64)
-        X, y, weights = row_weights(sample_weight, X, y)
-        check = LawCheck.from_data(X, y, weights, precision, self.tol)
-        config = dataclasses.replace(config, stop_loss=check.floor)
+        X, y, weights = row_weights(sample_weight, X, np.asarray(y, dtype=np.float64))
         random_state = check_random_state(self.random_state)
+        names = getattr(self, "feature_names_in_", None)
+        symbols = feature_symbols(
+            list(names) if names is not None else [f"x{i}" for i in range(X.shape[1])]
+        )
+        columns = target_columns(y)
+        budget = OutputBudget(self.max_time, len(columns))
+        fitted = []
+        for k, column in enumerate(columns):
+            output = dataclasses.replace(config, max_time=budget.next_output())
+            data = OutputData(X, column, weights, precision, symbols)
+            formulas, messages = self._fit_output(data, output, random_state)
+            fitted.append(formulas)
+            for message, category in messages:
+                label = output_label(k, len(columns), y.ndim)
+                warnings.warn(label + message, category, stacklevel=2)
+        self._set_outputs(fitted, multi_output=y.ndim == 2)
+        return self
+
+    def _fit_output(
+        self,
+        data: OutputData,
+        config: SearchConfig,
+        random_state: np.random.RandomState,
+    ) -> tuple[FittedFormulas, list[tuple[str, type[Warning]]]]:
+        """Search the formula of one target column; return it and its warnings."""
+        X, y, weights = data.X, data.y, data.weights
+        check = LawCheck.from_data(X, y, weights, data.precision, self.tol)
+        config = dataclasses.replace(config, stop_loss=check.floor)
         # The search runs near unit scale; formulas return to the raw units.
         scales = decade_scales(X, y)
         X_search, y_search = scales.normalise(X, y)
         split = split_rows(
             X_search, y_search, self.validation_fraction, random_state, weights
         )
-        names = getattr(self, "feature_names_in_", None)
-        symbols = feature_symbols(
-            list(names) if names is not None else [f"x{i}" for i in range(X.shape[1])]
-        )
+        symbols = data.symbols
         outcome = self._search(split, symbols, config, random_state)
         outcome.candidates = scales.restore_candidates(outcome.candidates, symbols)
         n_held_out = held_out_rows(len(y), self.validation_fraction)
@@ -326,10 +352,14 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
         formulas = choose(
             outcome, symbols, check.floor, self.selection_factor, n_held_out
         )
-        self._set_fitted(formulas)
-        self._warn_about(outcome, formulas)
-        self._warn_if_unconfirmed(formulas, len(y), n_held_out)
-        return self
+        n_needed = rows_needed(
+            free_constants(formulas.expression), self.validation_fraction
+        )
+        messages = fit_warnings(outcome, formulas)
+        unconfirmed = insufficient_data_message(formulas, len(y), n_held_out, n_needed)
+        if unconfirmed is not None:
+            messages.append((unconfirmed, InsufficientDataWarning))
+        return formulas, messages
 
     def _check_params(self) -> SearchConfig:
         """Check every parameter, before any work, and resolve the search's."""
@@ -361,49 +391,36 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
                 ),
             )
 
-    def _set_fitted(self, formulas: FittedFormulas) -> None:
-        """Store every fitted attribute (after a fit, or from a model file)."""
-        self.feature_symbols_ = formulas.symbols
-        self.equations_ = formulas.table
-        self.best_index_ = formulas.best_index
-        self.expression_ = formulas.expression
-        self.loss_ = formulas.loss
-        self.exact_ = formulas.exact
-        self.precision_floor_ = formulas.precision_floor
-        self.module_: StackedModel | None = formulas.module
-        self.history_ = formulas.history
-        self.n_iter_ = formulas.n_iter
-        self._predictor = CallableExpression(formulas.expression, formulas.symbols)
-
-    def _warn_about(self, outcome: SearchOutcome, formulas: FittedFormulas) -> None:
-        """Warn, at the caller of ``fit``, of an interrupted search or a poor fit."""
-        if outcome.interrupted:
-            warnings.warn(
-                "search interrupted: keeping the best formula found so far",
-                UserWarning,
-                stacklevel=3,
-            )
-        if outcome.lost_workers is not None:
-            warnings.warn(
-                f"search stopped: {outcome.lost_workers}; keeping the best "
-                "formula found so far",
-                UserWarning,
-                stacklevel=3,
-            )
-        message = poor_fit_message(formulas)
-        if message is not None:
-            warnings.warn(message, PoorFitWarning, stacklevel=3)
-
-    def _warn_if_unconfirmed(
-        self, formulas: FittedFormulas, n_rows: int, n_held_out: int
+    def _set_outputs(
+        self, fitted: Sequence[FittedFormulas], multi_output: bool
     ) -> None:
-        """Warn, at the caller of ``fit``, when too few rows confirm the formula."""
-        n_needed = rows_needed(
-            free_constants(formulas.expression), self.validation_fraction
-        )
-        message = insufficient_data_message(formulas, n_rows, n_held_out, n_needed)
-        if message is not None:
-            warnings.warn(message, InsufficientDataWarning, stacklevel=3)
+        """Store every fitted attribute (after a fit, or from a model file).
+
+        One-dimensional targets give one value per attribute; a target matrix
+        gives a list per attribute, one entry per column, and ``estimators_``.
+        """
+        self.feature_symbols_ = fitted[0].symbols
+        self.n_outputs_ = len(fitted)
+        self._predictors = [
+            CallableExpression(formulas.expression, formulas.symbols)
+            for formulas in fitted
+        ]
+        for attribute, field_name in PER_OUTPUT_ATTRIBUTES:
+            values = [getattr(formulas, field_name) for formulas in fitted]
+            setattr(self, attribute, values if multi_output else values[0])
+        self.__dict__.pop("estimators_", None)
+        if multi_output:
+            self.estimators_ = [self._output_estimator(f) for f in fitted]
+
+    def _output_estimator(self, formulas: FittedFormulas) -> NALURegressor:
+        """Return a fitted single-target estimator of one column's formulas."""
+        estimator: NALURegressor = clone(self)
+        estimator._set_outputs([formulas], multi_output=False)
+        estimator.n_features_in_ = len(formulas.symbols)
+        names = getattr(self, "feature_names_in_", None)
+        if names is not None:
+            estimator.feature_names_in_ = names
+        return estimator
 
     def predict(self, X: Any) -> np.ndarray:
         """Evaluate the chosen formula.
@@ -420,7 +437,9 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = validate_rows(self, X, reset=False, dtype=np.float64)
-        return self._predictor(X)
+        if len(self._predictors) == 1 and not hasattr(self, "estimators_"):
+            return self._predictors[0](X)
+        return np.column_stack([predictor(X) for predictor in self._predictors])
 
     def save(self, path: str | Path) -> None:
         """Write the fitted formulas to a portable JSON model file.
@@ -467,8 +486,8 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
             model._validate_params()
         except ValueError as error:  # sklearn's InvalidParameterError
             raise ModelFileError(f"the model file's parameters: {error}") from None
-        model._set_fitted(loaded.formulas)
-        model.n_features_in_ = len(loaded.formulas.symbols)
+        model.n_features_in_ = len(loaded.formulas[0].symbols)
         if loaded.feature_names_in is not None:
             model.feature_names_in_ = np.asarray(loaded.feature_names_in, dtype=object)
+        model._set_outputs(loaded.formulas, loaded.multi_output)
         return model

@@ -14,19 +14,25 @@ from typing import Any
 from nalu_sr.export._limits import (
     MAX_CANDIDATES,
     MAX_COUNT,
+    MAX_OUTPUTS,
     MAX_TOTAL_NODES,
     check_tree_size,
     refuse,
 )
 
-#: Every key of the file's top-level object.
-TOP_LEVEL_KEYS = frozenset(
+#: Every key of one target's formulas: at the top level of a file fitted to
+#: one-dimensional targets, in each entry of ``outputs`` for a target matrix.
+OUTPUT_KEYS = frozenset(
     {
-        "format", "format_version", "nalu_sr_version", "symbols",
-        "feature_names_in", "params", "expression", "loss", "exact", "n_iter",
-        "best_index", "equations", "precision_floor",
+        "expression", "loss", "exact", "n_iter", "best_index", "equations",
+        "precision_floor",
     }
 )  # fmt: skip
+#: Every key of the file's top-level object.
+TOP_LEVEL_KEYS = frozenset(
+    {"format", "format_version", "nalu_sr_version", "symbols", "feature_names_in",
+     "params", "outputs"}
+) | OUTPUT_KEYS  # fmt: skip
 #: Every key of an entry of ``equations``.
 CANDIDATE_KEYS = frozenset(
     {
@@ -57,10 +63,7 @@ def _is_names(value: Any) -> bool:
     )
 
 
-_TOP_LEVEL_KINDS: Mapping[str, tuple[Callable[[Any], bool], str]] = {
-    "nalu_sr_version": (lambda v: isinstance(v, str), "a string"),
-    "feature_names_in": (_is_names, "null or a list of strings"),
-    "params": (lambda v: isinstance(v, dict), "a JSON object"),
+_OUTPUT_KINDS: Mapping[str, tuple[Callable[[Any], bool], str]] = {
     "expression": (lambda v: isinstance(v, dict), "a formula tree"),
     "loss": (is_number, "a number"),
     "precision_floor": (is_number, "a number"),
@@ -71,6 +74,16 @@ _TOP_LEVEL_KINDS: Mapping[str, tuple[Callable[[Any], bool], str]] = {
         lambda v: isinstance(v, list) and len(v) <= MAX_CANDIDATES,
         f"a list of at most {MAX_CANDIDATES} candidates",
     ),
+}
+_TOP_LEVEL_KINDS: Mapping[str, tuple[Callable[[Any], bool], str]] = {
+    "nalu_sr_version": (lambda v: isinstance(v, str), "a string"),
+    "feature_names_in": (_is_names, "null or a list of strings"),
+    "params": (lambda v: isinstance(v, dict), "a JSON object"),
+    "outputs": (
+        lambda v: isinstance(v, list) and 0 < len(v) <= MAX_OUTPUTS,
+        f"a list of 1 to {MAX_OUTPUTS} targets' formulas",
+    ),
+    **_OUTPUT_KINDS,
 }
 
 
@@ -92,15 +105,34 @@ def check_document(
     ModelFileError
         Naming the first offending key.
     """
-    unknown = sorted(set(document) - TOP_LEVEL_KEYS)
-    if unknown:
-        raise refuse(f"unknown key {unknown[0]!r} in model file")
-    for key, (accepts, kind) in _TOP_LEVEL_KINDS.items():
-        if key in document and not accepts(document[key]):
-            raise refuse(f"the model file's {key!r} must be {kind}")
+    _check_fields(document, TOP_LEVEL_KEYS, _TOP_LEVEL_KINDS, "model file")
     if defaults is not None:
         _check_params(document.get("params", {}), defaults)
-    _check_total_nodes(document)
+    if "outputs" not in document:
+        _check_total_nodes(document)
+        return
+    if OUTPUT_KEYS.intersection(document):
+        raise refuse("a model file with 'outputs' holds its formulas only there")
+    for output in document["outputs"]:
+        if not isinstance(output, dict):
+            raise refuse("each of the model file's 'outputs' must be a JSON object")
+        _check_fields(output, OUTPUT_KEYS, _OUTPUT_KINDS, "model file's outputs")
+        _check_total_nodes(output)
+
+
+def _check_fields(
+    fields: dict[str, Any],
+    keys: frozenset[str],
+    kinds: Mapping[str, tuple[Callable[[Any], bool], str]],
+    where: str,
+) -> None:
+    """Refuse a key outside ``keys`` and a value of the wrong kind."""
+    unknown = sorted(set(fields) - keys)
+    if unknown:
+        raise refuse(f"unknown key {unknown[0]!r} in {where}")
+    for key, (accepts, kind) in kinds.items():
+        if key in fields and not accepts(fields[key]):
+            raise refuse(f"the model file's {key!r} must be {kind}")
 
 
 def check_candidate(entry: Any) -> None:
@@ -163,7 +195,7 @@ def _same_kind(value: Any, default: Any) -> bool:
 
 
 def _check_total_nodes(document: dict[str, Any]) -> None:
-    """Refuse a file whose formulas have more than MAX_TOTAL_NODES nodes in all."""
+    """Refuse a target whose formulas have more than MAX_TOTAL_NODES nodes in all."""
     trees = [document.get("expression", {})]
     trees += [e.get("expression", {}) for e in document.get("equations", [])
               if isinstance(e, dict)]  # fmt: skip

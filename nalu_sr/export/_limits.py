@@ -23,8 +23,10 @@ MAX_FILE_BYTES = 1024 * 1024
 MAX_DEPTH = 32
 #: Most nodes in one formula tree.
 MAX_NODES = 1_000
-#: Most formula nodes in a whole file, all candidates together.
+#: Most formula nodes of one target's formulas, all its candidates together.
 MAX_TOTAL_NODES = 5_000
+#: Most target columns in a file (each with its own formulas).
+MAX_OUTPUTS = 64
 #: Most candidates in a file.
 MAX_CANDIDATES = 500
 #: Most decimal digits of an integer field, sign excluded.

@@ -55,15 +55,20 @@ class LoadedModel:
     ----------
     params : dict
         The stored parameters that the estimator knows, lists as tuples.
-    formulas : FittedFormulas
-        The chosen formula and the table of candidates (no torch module).
+    formulas : list of FittedFormulas
+        Per target column, the chosen formula and the table of candidates (no
+        torch module).
     feature_names_in : list of str or None
         The feature names seen in ``fit``, if it saw any.
+    multi_output : bool
+        Whether the model was fitted to a target matrix (one entry of
+        ``formulas`` per column) rather than to one-dimensional targets.
     """
 
     params: dict[str, Any]
-    formulas: FittedFormulas
+    formulas: list[FittedFormulas]
     feature_names_in: list[str] | None
+    multi_output: bool = False
 
 
 def save_model(model: SavableModel, path: str | Path) -> None:
@@ -86,26 +91,35 @@ def save_model(model: SavableModel, path: str | Path) -> None:
         if _is_plain_json(v)
     }
     names = getattr(model, "feature_names_in_", None)
+    document: dict[str, Any] = {
+        "nalu_sr_version": __version__,
+        "symbols": [s.name for s in model.feature_symbols_],
+        "feature_names_in": None if names is None else [str(n) for n in names],
+        "params": params,
+    }
+    estimators = getattr(model, "estimators_", None)
+    if estimators is None:
+        document.update(_output_document(model))
+    else:
+        document["outputs"] = [_output_document(output) for output in estimators]
+    write_model_file(path, document)
+
+
+def _output_document(model: SavableModel) -> dict[str, Any]:
+    """Encode one target's formula and candidates as JSON values."""
     candidates = table_candidates(model.equations_)
-    write_model_file(
-        path,
-        {
-            "nalu_sr_version": __version__,
-            "symbols": [s.name for s in model.feature_symbols_],
-            "feature_names_in": None if names is None else [str(n) for n in names],
-            "params": params,
-            "expression": expression_to_tree(model.expression_),
-            "loss": model.loss_,
-            "exact": model.exact_,
-            "precision_floor": model.precision_floor_,
-            "n_iter": model.n_iter_,
-            "best_index": model.best_index_,
-            "equations": [
-                candidate_to_json(candidate, number == model.best_index_)
-                for number, candidate in enumerate(candidates)
-            ],
-        },
-    )
+    return {
+        "expression": expression_to_tree(model.expression_),
+        "loss": model.loss_,
+        "exact": model.exact_,
+        "precision_floor": model.precision_floor_,
+        "n_iter": model.n_iter_,
+        "best_index": model.best_index_,
+        "equations": [
+            candidate_to_json(candidate, number == model.best_index_)
+            for number, candidate in enumerate(candidates)
+        ],
+    }
 
 
 def load_model(path: str | Path, defaults: Mapping[str, Any]) -> LoadedModel:
@@ -143,13 +157,21 @@ def load_model(path: str | Path, defaults: Mapping[str, Any]) -> LoadedModel:
         if k in defaults
     }
     names = document.get("feature_names_in")
-    return LoadedModel(known, _decode_formulas(document, symbols), names)
+    outputs = document.get("outputs")
+    if outputs is None:
+        return LoadedModel(known, [_decode_formulas(document, symbols)], names)
+    if not isinstance(outputs, list) or not outputs:
+        raise ModelFileError("the model file's 'outputs' must be a non-empty list")
+    formulas = [_decode_formulas(output, symbols) for output in outputs]
+    return LoadedModel(known, formulas, names, multi_output=True)
 
 
 def _decode_formulas(
     document: dict[str, Any], symbols: dict[str, sympy.Symbol]
 ) -> FittedFormulas:
-    """Decode the formulas of a model file and tabulate its candidates."""
+    """Decode one target's formulas of a model file and tabulate its candidates."""
+    if not isinstance(document, dict):
+        raise ModelFileError("each of the model file's 'outputs' must be an object")
     try:
         entries = document["equations"]
         candidates = [candidate_from_json(entry, symbols) for entry in entries]
