@@ -4,20 +4,25 @@
 inputs, row weights and parameters, and shares ``max_time`` between them:
 each column gets an equal share of what is left, so time that an early exact
 column leaves over goes to the later ones. The warnings of a column's search
-name the column.
+name the column, and each column's formula is the one a fit of that column
+alone gives.
 """
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import sympy
+from sklearn.utils import check_random_state
 
-from nalu_sr.diagnostics import poor_fit_message
-from nalu_sr.exceptions import PoorFitWarning
+from nalu_sr._fit_data import rows_needed
+from nalu_sr.diagnostics import insufficient_data_message, poor_fit_message
+from nalu_sr.exactness import free_constants
+from nalu_sr.exceptions import InsufficientDataWarning, PoorFitWarning
 from nalu_sr.search import SearchOutcome
 from nalu_sr.selection import FittedFormulas
 
@@ -115,6 +120,34 @@ class OutputBudget:
         return share
 
 
+def column_random_state(
+    random_state: int | np.random.RandomState | None, n_outputs: int
+) -> np.random.RandomState:
+    """Return the random state one target column's search draws from.
+
+    Every column of a target matrix starts from the same state (a copy of a
+    ``RandomState`` instance), so that its formula is the one a fit of that
+    column alone gives, whatever the other columns; one-dimensional targets
+    draw from ``random_state`` itself, as scikit-learn estimators do.
+
+    Parameters
+    ----------
+    random_state : int, RandomState instance or None
+        The estimator's ``random_state``.
+    n_outputs : int
+        Target columns of the fit (1 for one-dimensional targets).
+
+    Returns
+    -------
+    numpy.random.RandomState
+        The state to draw the split, plan and samples from.
+    """
+    if n_outputs > 1 and isinstance(random_state, np.random.RandomState):
+        return copy.deepcopy(random_state)
+    state: np.random.RandomState = check_random_state(random_state)
+    return state
+
+
 def output_label(index: int, n_outputs: int, target_ndim: int) -> str:
     """Prefix of a column's warnings: empty for one-dimensional targets."""
     if target_ndim == 1:
@@ -123,9 +156,13 @@ def output_label(index: int, n_outputs: int, target_ndim: int) -> str:
 
 
 def fit_warnings(
-    outcome: SearchOutcome, formulas: FittedFormulas
+    outcome: SearchOutcome,
+    formulas: FittedFormulas,
+    n_rows: int,
+    n_held_out: int,
+    validation_fraction: float,
 ) -> list[tuple[str, type[Warning]]]:
-    """Warnings of one column's search: an interrupted search, a poor fit.
+    """Warnings of one column's search: interrupted, poor fit, too few rows.
 
     Parameters
     ----------
@@ -133,6 +170,12 @@ def fit_warnings(
         What the search produced.
     formulas : FittedFormulas
         The chosen formula.
+    n_rows : int
+        Rows the column was fitted on.
+    n_held_out : int
+        Of them, rows held out to validate.
+    validation_fraction : float
+        The estimator's ``validation_fraction``.
 
     Returns
     -------
@@ -153,6 +196,10 @@ def fit_warnings(
     poor_fit = poor_fit_message(formulas)
     if poor_fit is not None:
         messages.append((poor_fit, PoorFitWarning))
+    n_needed = rows_needed(free_constants(formulas.expression), validation_fraction)
+    unconfirmed = insufficient_data_message(formulas, n_rows, n_held_out, n_needed)
+    if unconfirmed is not None:
+        messages.append((unconfirmed, InsufficientDataWarning))
     return messages
 
 

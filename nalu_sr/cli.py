@@ -44,7 +44,11 @@ def _build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     fit = commands.add_parser("fit", help="find the formula behind a CSV file")
     fit.add_argument("data", help="CSV file with a header row of column names")
-    fit.add_argument("--target", required=True, help="name of the column to explain")
+    fit.add_argument(
+        "--target",
+        required=True,
+        help="column to explain; several, comma-separated (a,b), give one formula each",
+    )
     fit.add_argument(
         "--weight",
         metavar="COLUMN",
@@ -191,16 +195,18 @@ def _run_fit(arguments: argparse.Namespace) -> int:
         require_matplotlib()  # before the fit, not after it
     _check_output(arguments.output, [arguments.data])
     header, values = read_csv(arguments.data, arguments.sep)
-    target = _column(arguments.target, header, arguments.data)
+    names = target_names(arguments.target)
+    targets = [_column(name, header, arguments.data) for name in names]
+    y = values[:, targets[0]] if len(targets) == 1 else values[:, targets]
     weights = None
     if arguments.weight is not None:
         weights = values[:, _column(arguments.weight, header, arguments.data)]
-    left_out = {arguments.target, arguments.weight}
+    left_out = {*names, arguments.weight}
     features = [name for name in header if name not in left_out]
     X = _frame_or_array(values[:, [header.index(f) for f in features]], features)
-    model, interrupted = _fit(_fit_params(arguments), X, values[:, target], weights)
+    model, interrupted = _fit(_fit_params(arguments), X, y, weights)
     # Printed before saving, so that a failed save never loses the formula.
-    _print_model(model)
+    _print_model(model, names)
     model.save(arguments.output)
     print(f"model written to {arguments.output}")
     if interrupted:
@@ -209,9 +215,41 @@ def _run_fit(arguments: argparse.Namespace) -> int:
     if arguments.report is not None:
         from nalu_sr.plotting import write_report
 
-        report = write_report(model, X, values[:, target], arguments.report)
-        print(f"report written to {report}")
+        if len(names) == 1:
+            report = write_report(model, X, y, arguments.report)
+            print(f"report written to {report}")
+            return 0
+        for k, (name, output) in enumerate(zip(names, model.estimators_, strict=True)):
+            report = write_report(output, X, y[:, k], Path(arguments.report) / name)
+            print(f"report on {name} written to {report}")
     return 0
+
+
+def target_names(argument: str) -> list[str]:
+    """Split ``--target a,b`` into column names; refuse empty or repeated ones.
+
+    Parameters
+    ----------
+    argument : str
+        The value of ``--target``.
+
+    Returns
+    -------
+    list of str
+        The target columns, in the order given.
+
+    Raises
+    ------
+    ValueError
+        If a name is empty or given twice.
+    """
+    names = [name.strip() for name in argument.split(",")]
+    if not all(names):
+        raise ValueError(f"--target {argument!r} has an empty column name")
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ValueError(f"--target names {repeated[0]!r} more than once")
+    return names
 
 
 def _fit_params(arguments: argparse.Namespace) -> dict[str, Any]:
@@ -260,7 +298,19 @@ def _frame_or_array(values: np.ndarray, names: list[str]) -> object:
     return pd.DataFrame(values, columns=names)
 
 
-def _print_model(model: NALURegressor) -> None:
+def _print_model(model: NALURegressor, names: Sequence[str] | None = None) -> None:
+    """Print each target's formula and candidates (a heading per target)."""
+    outputs = getattr(model, "estimators_", None)
+    if outputs is None:
+        _print_formulas(model)
+        return
+    for k, output in enumerate(outputs):
+        name = f"target {k}" if names is None else names[k]
+        print(f"{name}:")
+        _print_formulas(output)
+
+
+def _print_formulas(model: NALURegressor) -> None:
     print(f"formula: {formula_text(model.expression_, model.exact_)}")
     verdict = "exact" if model.exact_ else "approximate"
     print(f"relative validation error: {model.loss_:.3g} ({verdict})")
@@ -289,8 +339,12 @@ def _run_predict(arguments: argparse.Namespace) -> int:
     except (ArithmeticError, KeyError, TypeError) as error:
         raise ValueError(f"cannot evaluate the model's formula: {error!r}") from error
     writer = csv.writer(sys.stdout, lineterminator="\n")
-    writer.writerow(["prediction"])
-    writer.writerows([[repr(float(v))] for v in predictions])
+    if predictions.ndim == 1:
+        writer.writerow(["prediction"])
+        writer.writerows([[repr(float(v))] for v in predictions])
+        return 0
+    writer.writerow([f"prediction_{k}" for k in range(predictions.shape[1])])
+    writer.writerows([[repr(float(v)) for v in row] for row in predictions])
     return 0
 
 
@@ -299,7 +353,8 @@ def _run_show(arguments: argparse.Namespace) -> int:
 
     model = NALURegressor.load(arguments.model)
     _print_model(model)
-    print(f"latex: {model.latex()}")
+    latex = model.latex()
+    print(f"latex: {latex if isinstance(latex, str) else '; '.join(latex)}")
     return 0
 
 

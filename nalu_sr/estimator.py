@@ -11,7 +11,6 @@ from typing import Any, ClassVar
 import numpy as np
 import sympy
 from sklearn.base import BaseEstimator, RegressorMixin, clone
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from nalu_sr._fit_data import (
@@ -20,7 +19,6 @@ from nalu_sr._fit_data import (
     held_out_rows,
     input_scale,
     row_weights,
-    rows_needed,
     sample_rows,
     search_threads,
     split_rows,
@@ -31,6 +29,7 @@ from nalu_sr._outputs import (
     PER_OUTPUT_ATTRIBUTES,
     OutputBudget,
     OutputData,
+    column_random_state,
     fit_warnings,
     output_label,
     target_columns,
@@ -38,9 +37,8 @@ from nalu_sr._outputs import (
 from nalu_sr._params import PARAMETER_CONSTRAINTS, check_parameters
 from nalu_sr._progress import SearchProgress
 from nalu_sr.architectures import DEFAULT_ARCHITECTURES
-from nalu_sr.diagnostics import insufficient_data_message
-from nalu_sr.exactness import LawCheck, free_constants
-from nalu_sr.exceptions import InsufficientDataWarning, ModelFileError
+from nalu_sr.exactness import LawCheck
+from nalu_sr.exceptions import ModelFileError
 from nalu_sr.export.numpy import CallableExpression
 from nalu_sr.export.persistence import load_model, save_model
 from nalu_sr.extraction.candidate import Split
@@ -74,6 +72,10 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
     at least ``1e4`` is divided by a power of ten before the search, and the
     formulas are rewritten exactly over the raw features afterwards, so that
     data in any consistent units (farads, nanometres) give the same law.
+
+    A target matrix gives one formula per column: the attributes from
+    ``expression_`` to ``n_iter_`` then hold a list, one entry per column
+    (see ``estimators_``).
 
     Parameters
     ----------
@@ -211,6 +213,12 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
         Training loss per step of the chosen formula's run.
     n_iter_ : int
         Number of training runs performed.
+    n_outputs_ : int
+        Target columns: 1 for one-dimensional ``y``.
+    estimators_ : list of NALURegressor
+        Only after a fit to a target matrix: one fitted single-target
+        estimator per column, holding that column's formulas (its plots and
+        exports); its formula is the one a fit of that column alone gives.
     feature_symbols_ : list of sympy.Symbol
         Symbols of the features, in column order.
     n_features_in_ : int
@@ -287,8 +295,9 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
         ----------
         X : array-like of shape (n_samples, n_features)
             Inputs; a DataFrame's column names become the formula's symbols.
-        y : array-like of shape (n_samples,)
-            Targets.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets; a matrix gives one formula per column (see
+            ``estimators_``), the columns sharing ``max_time``.
         sample_weight : array-like of shape (n_samples,), float or None, default=None
             Non-negative row weights (for example ``1 / sigma**2`` of each
             measurement). Every loss is weighted: training, the least-squares
@@ -307,7 +316,6 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
         X, y = validate_rows(self, X, y, y_numeric=True, dtype=dtype, multi_output=True)
         precision = data_precision(X, y)
         X, y, weights = row_weights(sample_weight, X, np.asarray(y, dtype=np.float64))
-        random_state = check_random_state(self.random_state)
         names = getattr(self, "feature_names_in_", None)
         symbols = feature_symbols(
             list(names) if names is not None else [f"x{i}" for i in range(X.shape[1])]
@@ -318,6 +326,7 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
         for k, column in enumerate(columns):
             output = dataclasses.replace(config, max_time=budget.next_output())
             data = OutputData(X, column, weights, precision, symbols)
+            random_state = column_random_state(self.random_state, len(columns))
             formulas, messages = self._fit_output(data, output, random_state)
             fitted.append(formulas)
             for message, category in messages:
@@ -352,13 +361,9 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
         formulas = choose(
             outcome, symbols, check.floor, self.selection_factor, n_held_out
         )
-        n_needed = rows_needed(
-            free_constants(formulas.expression), self.validation_fraction
+        messages = fit_warnings(
+            outcome, formulas, len(y), n_held_out, self.validation_fraction
         )
-        messages = fit_warnings(outcome, formulas)
-        unconfirmed = insufficient_data_message(formulas, len(y), n_held_out, n_needed)
-        if unconfirmed is not None:
-            messages.append((unconfirmed, InsufficientDataWarning))
         return formulas, messages
 
     def _check_params(self) -> SearchConfig:
@@ -432,8 +437,9 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
 
         Returns
         -------
-        ndarray of shape (n_samples,)
-            The formula's values.
+        ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            The formula's values, one column per target column when ``fit``
+            saw a target matrix.
         """
         check_is_fitted(self)
         X = validate_rows(self, X, reset=False, dtype=np.float64)
