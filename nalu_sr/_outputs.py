@@ -14,15 +14,19 @@ import copy
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import sympy
+from sklearn.base import clone
 from sklearn.utils import check_random_state
 
 from nalu_sr._fit_data import rows_needed
+from nalu_sr._warm_start import data_fingerprint
 from nalu_sr.diagnostics import insufficient_data_message, poor_fit_message
 from nalu_sr.exactness import free_constants
 from nalu_sr.exceptions import InsufficientDataWarning, PoorFitWarning
+from nalu_sr.export.numpy import CallableExpression
 from nalu_sr.search import SearchOutcome
 from nalu_sr.selection import FittedFormulas
 
@@ -68,6 +72,52 @@ class OutputData:
     weights: np.ndarray | None
     precision: np.dtype
     symbols: list[sympy.Symbol]
+
+    def fingerprint(self) -> str:
+        """Return the digest a warm restart recognises the data by."""
+        return data_fingerprint(self.X, self.y, self.weights)
+
+
+def store_outputs(
+    estimator: Any, fitted: Sequence[FittedFormulas], multi_output: bool
+) -> None:
+    """Store every fitted attribute (after a fit, or from a model file).
+
+    One-dimensional targets give one value per attribute; a target matrix
+    gives a list per attribute, one entry per column, and ``estimators_``:
+    one fitted single-target copy of ``estimator`` per column.
+
+    Parameters
+    ----------
+    estimator : NALURegressor
+        The estimator to store them on.
+    fitted : sequence of FittedFormulas
+        The formulas of each target column.
+    multi_output : bool
+        Whether the targets were a matrix.
+    """
+    estimator.feature_symbols_ = fitted[0].symbols
+    estimator.n_outputs_ = len(fitted)
+    estimator._predictors = [
+        CallableExpression(formulas.expression, formulas.symbols) for formulas in fitted
+    ]
+    for attribute, field_name in PER_OUTPUT_ATTRIBUTES:
+        values = [getattr(formulas, field_name) for formulas in fitted]
+        setattr(estimator, attribute, values if multi_output else values[0])
+    estimator.__dict__.pop("estimators_", None)
+    if multi_output:
+        estimator.estimators_ = [_column_estimator(estimator, f) for f in fitted]
+
+
+def _column_estimator(estimator: Any, formulas: FittedFormulas) -> Any:
+    """Return a fitted single-target copy of ``estimator``: one column's formulas."""
+    column = clone(estimator)
+    store_outputs(column, [formulas], multi_output=False)
+    column.n_features_in_ = len(formulas.symbols)
+    names = getattr(estimator, "feature_names_in_", None)
+    if names is not None:
+        column.feature_names_in_ = names
+    return column
 
 
 def target_columns(y: np.ndarray) -> list[np.ndarray]:

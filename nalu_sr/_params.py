@@ -50,6 +50,7 @@ PARAMETER_CONSTRAINTS: Mapping[str, list[Any]] = MappingProxyType(
         "max_samples": [None, _COUNT],
         "penalty_weight": [_NON_NEGATIVE],
         "early_stopping": ["boolean"],
+        "warm_start": ["boolean"],
         "validation_fraction": [_Range(Real, 0, 1, closed="neither")],
         "tol": [None, _NON_NEGATIVE],
         "selection_factor": [_Range(Real, 1, None, closed="left")],

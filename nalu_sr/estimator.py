@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 import sympy
-from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from nalu_sr._fit_data import (
@@ -19,23 +19,22 @@ from nalu_sr._fit_data import (
     held_out_rows,
     input_scale,
     row_weights,
-    sample_rows,
     search_threads,
-    split_rows,
     validate_rows,
 )
 from nalu_sr._formula_methods import FormulaMethods
 from nalu_sr._outputs import (
-    PER_OUTPUT_ATTRIBUTES,
     OutputBudget,
     OutputData,
     column_random_state,
     fit_warnings,
     output_label,
+    store_outputs,
     target_columns,
 )
 from nalu_sr._params import PARAMETER_CONSTRAINTS, check_parameters
 from nalu_sr._progress import SearchProgress
+from nalu_sr._warm_start import SearchState, resumable, search_params, start_search
 from nalu_sr.architectures import DEFAULT_ARCHITECTURES
 from nalu_sr.exactness import LawCheck
 from nalu_sr.exceptions import ModelFileError
@@ -44,9 +43,9 @@ from nalu_sr.export.persistence import load_model, save_model
 from nalu_sr.extraction.candidate import Split
 from nalu_sr.primitives import Primitive
 from nalu_sr.search import (
+    PlanEntry,
     SearchConfig,
     SearchOutcome,
-    plan_search,
     resolve_search_config,
 )
 from nalu_sr.search_jobs import run_search
@@ -127,6 +126,15 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
     early_stopping : bool, default=True
         Stop the search as soon as a formula fits the validation rows to
         within ``tol``.
+    warm_start : bool, default=False
+        A later ``fit`` on the same data (and the same parameters, apart from
+        ``max_time``, ``random_state``, ``verbose`` and ``n_jobs``) continues
+        the previous search instead of starting over: the same validation
+        split and plan, the candidates found so far, and the training runs
+        and function-search rounds not yet finished, with a fresh
+        ``max_time``. A round cut short by the budget is run again in full.
+        Other data start a new search. The kept state holds a copy of the
+        data; it is not written to model files.
     validation_fraction : float, default=0.2
         Fraction of rows held out to judge and select formulas (all rows are
         used for both when there are fewer than 10; no formula is then
@@ -253,6 +261,7 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
         max_samples: int | None = 2000,
         penalty_weight: float = 0.05,
         early_stopping: bool = True,
+        warm_start: bool = False,
         validation_fraction: float = 0.2,
         tol: float | None = None,
         selection_factor: float = 2.0,
@@ -273,6 +282,7 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
         self.max_samples = max_samples
         self.penalty_weight = penalty_weight
         self.early_stopping = early_stopping
+        self.warm_start = warm_start
         self.validation_fraction = validation_fraction
         self.tol = tol
         self.selection_factor = selection_factor
@@ -322,17 +332,28 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
         )
         columns = target_columns(y)
         budget = OutputBudget(self.max_time, len(columns))
-        fitted = []
+        previous = getattr(self, "_warm_states", None) if self.warm_start else None
+        fitted, states = [], []
         for k, column in enumerate(columns):
             output = dataclasses.replace(config, max_time=budget.next_output())
             data = OutputData(X, column, weights, precision, symbols)
             random_state = column_random_state(self.random_state, len(columns))
-            formulas, messages = self._fit_output(data, output, random_state)
+            prior = resumable(
+                previous, k, data.fingerprint(), search_params(self.get_params())
+            )
+            formulas, messages, state = self._fit_output(
+                data, output, random_state, prior
+            )
             fitted.append(formulas)
+            states.append(state)
             for message, category in messages:
                 label = output_label(k, len(columns), y.ndim)
                 warnings.warn(label + message, category, stacklevel=2)
-        self._set_outputs(fitted, multi_output=y.ndim == 2)
+        store_outputs(self, fitted, multi_output=y.ndim == 2)
+        # Kept only on request: the split holds a copy of the data.
+        self.__dict__.pop("_warm_states", None)
+        if self.warm_start:
+            self._warm_states = states
         return self
 
     def _fit_output(
@@ -340,19 +361,25 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
         data: OutputData,
         config: SearchConfig,
         random_state: np.random.RandomState,
-    ) -> tuple[FittedFormulas, list[tuple[str, type[Warning]]]]:
-        """Search the formula of one target column; return it and its warnings."""
+        prior: SearchState | None,
+    ) -> tuple[FittedFormulas, list[tuple[str, type[Warning]]], SearchState]:
+        """Search one target column; return its formulas, warnings and state."""
         X, y, weights = data.X, data.y, data.weights
         check = LawCheck.from_data(X, y, weights, data.precision, self.tol)
         config = dataclasses.replace(config, stop_loss=check.floor)
         # The search runs near unit scale; formulas return to the raw units.
         scales = decade_scales(X, y)
         X_search, y_search = scales.normalise(X, y)
-        split = split_rows(
-            X_search, y_search, self.validation_fraction, random_state, weights
-        )
+        split, plan, body_rows, resume = start_search(
+            prior, X_search, y_search, weights, self.validation_fraction, config,
+            random_state,
+        )  # fmt: skip
         symbols = data.symbols
-        outcome = self._search(split, symbols, config, random_state)
+        outcome = self._search(split, symbols, config, plan, body_rows, resume)
+        state = SearchState(
+            data.fingerprint(), search_params(self.get_params()), split, plan,
+            body_rows, outcome.resumed(),
+        )  # fmt: skip
         outcome.candidates = scales.restore_candidates(outcome.candidates, symbols)
         n_held_out = held_out_rows(len(y), self.validation_fraction)
         outcome.candidates = judge_candidates(
@@ -364,7 +391,7 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
         messages = fit_warnings(
             outcome, formulas, len(y), n_held_out, self.validation_fraction
         )
-        return formulas, messages
+        return formulas, messages, state
 
     def _check_params(self) -> SearchConfig:
         """Check every parameter, before any work, and resolve the search's."""
@@ -378,10 +405,11 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
         split: Split,
         symbols: list[sympy.Symbol],
         config: SearchConfig,
-        random_state: np.random.RandomState,
+        plan: list[PlanEntry],
+        body_rows: np.ndarray | None,
+        resume: SearchOutcome | None,
     ) -> SearchOutcome:
-        """Plan the training runs and run them, reporting progress."""
-        plan = plan_search(config, random_state)
+        """Run the plan's training runs and the function search, with progress."""
         threads = 1 if config.device.type == "cpu" else None
         with search_threads(threads), SearchProgress(self.verbose) as progress:
             return run_search(
@@ -391,41 +419,9 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
                 config,
                 plan,
                 progress,
-                body_rows=sample_rows(
-                    len(split.y_train), config.max_samples, random_state
-                ),
+                body_rows=body_rows,
+                resume=resume,
             )
-
-    def _set_outputs(
-        self, fitted: Sequence[FittedFormulas], multi_output: bool
-    ) -> None:
-        """Store every fitted attribute (after a fit, or from a model file).
-
-        One-dimensional targets give one value per attribute; a target matrix
-        gives a list per attribute, one entry per column, and ``estimators_``.
-        """
-        self.feature_symbols_ = fitted[0].symbols
-        self.n_outputs_ = len(fitted)
-        self._predictors = [
-            CallableExpression(formulas.expression, formulas.symbols)
-            for formulas in fitted
-        ]
-        for attribute, field_name in PER_OUTPUT_ATTRIBUTES:
-            values = [getattr(formulas, field_name) for formulas in fitted]
-            setattr(self, attribute, values if multi_output else values[0])
-        self.__dict__.pop("estimators_", None)
-        if multi_output:
-            self.estimators_ = [self._output_estimator(f) for f in fitted]
-
-    def _output_estimator(self, formulas: FittedFormulas) -> NALURegressor:
-        """Return a fitted single-target estimator of one column's formulas."""
-        estimator: NALURegressor = clone(self)
-        estimator._set_outputs([formulas], multi_output=False)
-        estimator.n_features_in_ = len(formulas.symbols)
-        names = getattr(self, "feature_names_in_", None)
-        if names is not None:
-            estimator.feature_names_in_ = names
-        return estimator
 
     def predict(self, X: Any) -> np.ndarray:
         """Evaluate the chosen formula.
@@ -443,9 +439,10 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = validate_rows(self, X, reset=False, dtype=np.float64)
-        if len(self._predictors) == 1 and not hasattr(self, "estimators_"):
-            return self._predictors[0](X)
-        return np.column_stack([predictor(X) for predictor in self._predictors])
+        predictors: list[CallableExpression] = self._predictors
+        if len(predictors) == 1 and not hasattr(self, "estimators_"):
+            return predictors[0](X)
+        return np.column_stack([predictor(X) for predictor in predictors])
 
     def save(self, path: str | Path) -> None:
         """Write the fitted formulas to a portable JSON model file.
@@ -495,5 +492,5 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
         model.n_features_in_ = len(loaded.formulas[0].symbols)
         if loaded.feature_names_in is not None:
             model.feature_names_in_ = np.asarray(loaded.feature_names_in, dtype=object)
-        model._set_outputs(loaded.formulas, loaded.multi_output)
+        store_outputs(model, loaded.formulas, loaded.multi_output)
         return model

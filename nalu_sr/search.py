@@ -197,6 +197,27 @@ class SearchOutcome:
     lost_workers: str | None = None
     """Why the search's workers were lost (a worker died, the cluster went
     away); the search then ended with the candidates found so far."""
+    n_kept: int = 0
+    """Plan entries passed, in plan order (kept, or skipped as never finished):
+    a warm restart (``warm_start``) continues with the next one."""
+    n_rounds: int = 0
+    """Rounds of the function search run to their end (before the deadline)."""
+
+    def resumed(self) -> SearchOutcome:
+        """Return a copy to continue the search in (``warm_start``).
+
+        The candidates and counts carry over; the flags of how the search
+        ended do not.
+        """
+        return SearchOutcome(
+            candidates=list(self.candidates),
+            modules=list(self.modules),
+            histories=list(self.histories),
+            n_trained=self.n_trained,
+            n_diverged=self.n_diverged,
+            n_kept=self.n_kept,
+            n_rounds=self.n_rounds,
+        )
 
 
 def plan_search(
@@ -301,7 +322,10 @@ def _function_round(
     width: FunctionRound,
     deadline: float | None,
 ) -> None:
-    """Search sums of function terms at one width; keep their candidates."""
+    """Search sums of function terms at one width; keep their candidates.
+
+    A round that ends before the deadline counts in ``outcome.n_rounds``.
+    """
     config = context.config
     settings = FunctionSearchConfig(
         config.primitives,
@@ -315,6 +339,8 @@ def _function_round(
         context.split, context.symbols, settings, deadline
     ):
         _add(outcome, candidate, None, [])
+    if deadline is None or time.perf_counter() < deadline:
+        outcome.n_rounds += 1
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,7 @@ def run_search(
     plan: Sequence[PlanEntry],
     callback: Callable[[RunEvent], None] | None = None,
     body_rows: np.ndarray | None = None,
+    resume: SearchOutcome | None = None,
 ) -> SearchOutcome:
     """Run the plan: a closed-form linear candidate first, then each training run.
 
@@ -79,21 +80,22 @@ def run_search(
         Indices of the training rows that network bodies are trained on
         (``None``: all). Extraction, constants and selection always use every
         row: the structure is found on a sample, the numbers on all the data.
+    resume : SearchOutcome or None, default=None
+        A previous search of the same split and plan (``warm_start``): its
+        candidates carry over, and the search continues with its first plan
+        entry not passed and its first function round not run to the end.
 
     Returns
     -------
     SearchOutcome
         Candidates, with the trained module and loss history of each.
     """
-    outcome = SearchOutcome()
+    outcome = SearchOutcome() if resume is None else resume.resumed()
     started = time.perf_counter()
     deadline = None if config.max_time is None else started + config.max_time
     context = _Context(split, scale, symbols, config, deadline)
-    linear = PlanEntry("linear", 0, 0, 0)
-    _add(outcome, _extract([], linear, context, seed=None), None, [])
-    linear_stops = any(_stops(c, config) for c in outcome.candidates)
-    if "power" in config.architectures and not linear_stops:
-        _add(outcome, polynomial_candidate(context), None, [])
+    if resume is None:
+        _closed_form_candidates(outcome, context)
     rows = slice(None) if body_rows is None else body_rows
     X_rows = np.asarray(split.X_train[rows], dtype=np.float64)
     X_scaled = torch.as_tensor(X_rows / scale, device=config.device)
@@ -112,7 +114,18 @@ def run_search(
     except WorkersLostError as error:
         outcome.lost_workers = str(error)
     run.commit(every_done=True)
+    outcome.n_kept = run.next
     return outcome
+
+
+def _closed_form_candidates(outcome: SearchOutcome, context: _Context) -> None:
+    """Add the linear candidate, and the polynomial one unless linear is exact."""
+    config = context.config
+    linear = PlanEntry("linear", 0, 0, 0)
+    _add(outcome, _extract([], linear, context, seed=None), None, [])
+    linear_stops = any(_stops(c, config) for c in outcome.candidates)
+    if "power" in config.architectures and not linear_stops:
+        _add(outcome, polynomial_candidate(context), None, [])
 
 
 #: Seconds beyond ``max_time`` that the search waits for any one worker's
@@ -268,20 +281,21 @@ class _PlanRun:
         self.data = data
         self.callback = callback
         self.started = started
-        self.rounds = _function_rounds(data.context.config)
+        # A warm restart skips the rounds run to their end and the entries passed.
+        self.rounds = _function_rounds(data.context.config)[outcome.n_rounds :]
         # Round k runs before the runs of restart k + 1: the two searches take
         # turns, so a law with functions does not wait for every random restart.
         self.barriers = [
             i
             for i in range(1, len(self.plan))
             if self.plan[i].restart > self.plan[i - 1].restart
-        ]
+        ][outcome.n_rounds :]
         self.barrier = self._next_barrier()
         self.results: dict[int, EntryResult | None] = {}
         self.bodies: dict[int, tuple[float, StackedModel]] = {}
         self.dispatched: set[int] = set()
         self.done: set[int] = set()
-        self.next = 0  # first entry not yet kept (or skipped)
+        self.next = outcome.n_kept  # first entry not yet kept (or skipped)
         self.limit = len(self.plan)  # entries from here on are never kept
         self.parents = [_parents(self.plan, i) for i in range(len(self.plan))]
         self.heights = _heights(self.parents)
@@ -343,9 +357,9 @@ class _PlanRun:
         """
         ready = []
         for group in self.groups:
-            if group[0] < self.next or self.dispatched.intersection(group):
+            if group[-1] < self.next or self.dispatched.intersection(group):
                 continue
-            members = [i for i in group if i < self.limit]
+            members = [i for i in group if self.next <= i < self.limit]
             parents = [j for i in members for j in self.parents[i]]
             if members and all(j in self.done for j in parents):
                 ready.append(members)
