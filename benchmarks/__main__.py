@@ -64,6 +64,10 @@ SUITES: dict[str, Suite] = {
         "benchmarks.selection",
         "approximations: the score rule against the near-best rule, same fits",
     ),
+    "warm-start": Suite(
+        "benchmarks.warm_start",
+        "warm_start: two fits of T seconds against one of 2T, function suite",
+    ),
     "fuzz": Suite(
         "benchmarks.fuzz_model_files",
         "fuzz model files: random and mutated files loaded and predicted",
