@@ -93,7 +93,9 @@ def candidates_of(table: Any) -> list[Any]:
     ]
 
 
-def rule_choices(model: Any, n_rows: int) -> dict[str, int]:
+def rule_choices(
+    model: Any, n_rows: int, candidates: list[Any] | None = None
+) -> dict[str, int]:
     """The row each rule chooses from a fitted estimator's table.
 
     Parameters
@@ -102,6 +104,8 @@ def rule_choices(model: Any, n_rows: int) -> dict[str, int]:
         A fitted estimator.
     n_rows : int
         Rows it was fitted on (for the held-out count).
+    candidates : list or None, default=None
+        ``candidates_of(model.equations_)``, when the caller has it already.
 
     Returns
     -------
@@ -111,7 +115,8 @@ def rule_choices(model: Any, n_rows: int) -> dict[str, int]:
     from nalu_sr._fit_data import held_out_rows
     from nalu_sr.selection import near_best, select_candidate, selection_complexity
 
-    candidates = candidates_of(model.equations_)
+    if candidates is None:
+        candidates = candidates_of(model.equations_)
     held_out = held_out_rows(n_rows, model.validation_fraction)
     args = (candidates, model.precision_floor_, model.selection_factor, held_out)
     laws = [(selection_complexity(c), c.validation_loss, i)
@@ -151,8 +156,8 @@ def fit_problem(task: tuple[Any, float, int, float, int]) -> list[dict[str, Any]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model.fit(data.X_train, data.y_train)
-    choices = rule_choices(model, len(data.y_train))
     candidates = candidates_of(model.equations_)
+    choices = rule_choices(model, len(data.y_train), candidates)
     judged: dict[int, dict[str, Any]] = {}
     for index in sorted(set(choices.values())):
         expression = rename_symbols(

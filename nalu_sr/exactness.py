@@ -242,16 +242,33 @@ def extrapolation_loss(
         more inner rows than free constants or the formula cannot be
         evaluated there.
     """
+    return _outer_errors(expression, symbols, X, y, weights)[1]
+
+
+def _outer_errors(
+    expression: sympy.Expr,
+    symbols: Sequence[sympy.Symbol],
+    X: np.ndarray,
+    y: np.ndarray,
+    weights: np.ndarray | None,
+) -> tuple[float, float]:
+    """Relative errors on the outer rows: with the formula's constants, refitted.
+
+    The second is :func:`extrapolation_loss`; the first, the formula's own
+    error there, is what a law under noise refits to.
+    """
     outer = outer_rows(X)
     inner = ~outer
     formula = _parametrise(expression, symbols)
     if int(inner.sum()) <= len(formula.start) or not outer.any():
-        return math.inf
+        return math.inf, math.inf
+    w_outer = _take(weights, outer)
+    with np.errstate(all="ignore"):
+        own = relative_error(formula(X[outer], formula.start), y[outer], w_outer)
     values = _refit(formula, X[inner], y[inner], _take(weights, inner))
     if values is None:
-        return math.inf
-    prediction = formula(X[outer], values)
-    return relative_error(prediction, y[outer], _take(weights, outer))
+        return own, math.inf
+    return own, relative_error(formula(X[outer], values), y[outer], w_outer)
 
 
 def _take(weights: np.ndarray | None, rows: np.ndarray) -> np.ndarray | None:
@@ -413,18 +430,11 @@ class LawCheck:
         -------
         bool
         """
-        outer = outer_rows(self.X)
-        formula = _parametrise(expression, symbols)
-        with np.errstate(all="ignore"):
-            own = relative_error(
-                formula(self.X[outer], formula.start),
-                self.y[outer],
-                _take(self.weights, outer),
-            )
-        refitted = self.extrapolation(expression, symbols)
+        own, refitted = _outer_errors(expression, symbols, self.X, self.y, self.weights)
         if not (math.isfinite(own) and math.isfinite(refitted)):
             return False
-        return refitted <= NOISY_LAW_FACTOR * max(own, self._floor_of(outer))
+        floor = self._floor_of(outer_rows(self.X))
+        return refitted <= NOISY_LAW_FACTOR * max(own, floor)
 
 
 def free_constants(expression: sympy.Expr) -> int:

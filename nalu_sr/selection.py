@@ -23,10 +23,10 @@ from nalu_sr._thresholds import POOR_FIT_LOSS
 from nalu_sr.exactness import LawCheck, free_constants
 from nalu_sr.extraction.candidate import Candidate, expression_complexity
 from nalu_sr.extraction.constants import (
+    NEAR_INTEGRAL_RTOL,
     decimal_constants,
     dressed,
     integral_floats,
-    near_integral_floats,
 )
 from nalu_sr.model import StackedModel
 from nalu_sr.search import SearchOutcome
@@ -177,7 +177,7 @@ def _tidy(
     """
     expression = candidate.expression
     if exact:
-        rounded = near_integral_floats(expression)
+        rounded = integral_floats(expression, NEAR_INTEGRAL_RTOL)
         if rounded != expression and check.loss(rounded, symbols) <= check.floor:
             expression = rounded
         return integral_floats(expression)

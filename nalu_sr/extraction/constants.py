@@ -204,55 +204,28 @@ def dressed(expression: sympy.Expr) -> bool:
     return not all(_plain(r) for r in expression.atoms(sympy.Rational))
 
 
-def integral_floats(expression: sympy.Expr) -> sympy.Expr:
-    """Replace floats that are whole numbers (``1.0``, ``-2.0``) by integers.
-
-    A law's formula shows ``x0 + 1``, not ``1.0*x0 + 1.0``; its values do not
-    change.
-
-    Parameters
-    ----------
-    expression : sympy.Expr
-        A formula.
-
-    Returns
-    -------
-    sympy.Expr
-        The same formula without integral floats.
-
-    Examples
-    --------
-    >>> x = sympy.Symbol("x")
-    >>> integral_floats(1.0 * x**5 + 2.0 + 0.5 * x)
-    x**5 + 0.5*x + 2
-    """
-    whole = {
-        f: sympy.Integer(int(f))
-        for f in expression.atoms(sympy.Float)
-        if math.isfinite(float(f)) and float(f) == int(f)
-    }
-    return expression.xreplace(whole) if whole else expression
-
-
 #: Relative distance from a whole number within which a law's float is tried
 #: as that number (a law's fitted 0.999999999999994 is 1).
 NEAR_INTEGRAL_RTOL = 1e-9
 
 
-def near_integral_floats(
-    expression: sympy.Expr, rtol: float = NEAR_INTEGRAL_RTOL
-) -> sympy.Expr:
-    """Replace floats within ``rtol`` of a nonzero whole number by that integer.
+def integral_floats(expression: sympy.Expr, rtol: float = 0.0) -> sympy.Expr:
+    """Replace floats at (or within ``rtol`` of) a whole number by that integer.
 
-    Meant for laws, whose fitted floats carry the last digits of the solver;
-    the caller checks that the formula still fits.
+    A law's formula shows ``x0 + 1``, not ``1.0*x0 + 1.0``: with ``rtol=0``
+    only floats that are whole numbers (``1.0``, ``-2.0``, ``0.0``) go, and
+    the values do not change. With ``rtol`` (:data:`NEAR_INTEGRAL_RTOL` for a
+    law, whose fitted floats carry the last digits of the solver) floats that
+    close to a whole number go too, and the caller checks that the formula
+    still fits.
 
     Parameters
     ----------
     expression : sympy.Expr
         A formula.
-    rtol : float, default=NEAR_INTEGRAL_RTOL
-        Largest relative distance to the whole number.
+    rtol : float, default=0.0
+        Largest distance to the whole number, relative to it (zero is
+        matched only exactly).
 
     Returns
     -------
@@ -262,13 +235,17 @@ def near_integral_floats(
     Examples
     --------
     >>> x = sympy.Symbol("x")
-    >>> near_integral_floats(0.999999999999994 * x + 2.5 + 3.0000000000001 * x**2)
+    >>> integral_floats(1.0 * x**5 + 2.0 + 0.5 * x)
+    x**5 + 0.5*x + 2
+    >>> integral_floats(0.999999999999994 * x + 2.5 + 3.0000000000001 * x**2, 1e-9)
     3*x**2 + x + 2.5
     """
-    near = {}
+    whole_numbers = {}
     for number in expression.atoms(sympy.Float):
         value = float(number)
-        whole = round(value) if math.isfinite(value) else 0
-        if whole != 0 and abs(value - whole) <= rtol * abs(whole):
-            near[number] = sympy.Integer(whole)
-    return expression.xreplace(near) if near else expression
+        if not math.isfinite(value):
+            continue
+        whole = round(value)
+        if abs(value - whole) <= rtol * abs(whole):
+            whole_numbers[number] = sympy.Integer(whole)
+    return expression.xreplace(whole_numbers) if whole_numbers else expression
