@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 #: Exit status after Ctrl-C, as shells report a process ended by SIGINT.
 EXIT_INTERRUPTED = 130
+#: Exit status when stdout's reader went away, as shells report SIGPIPE.
+EXIT_BROKEN_PIPE = 141
 INTERRUPTED_MESSAGE = "interrupted: the best formula found so far was kept"
 
 
@@ -383,7 +385,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     int
         0 on success, 2 on a usage or input error (or a missing optional
         dependency, such as matplotlib for ``fit --report``), 130 after
-        Ctrl-C (``fit`` first writes the best model found so far).
+        Ctrl-C (``fit`` first writes the best model found so far), 141 when
+        the reader of stdout went away (a pipe into ``head``), silently.
     """
     arguments = _build_parser().parse_args(argv)
     runners = {
@@ -394,12 +397,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     try:
         return runners[arguments.command]()
+    except BrokenPipeError:
+        # The reader left (``nalu-sr predict ... | head``): stop quietly.
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
     except (NaluSRError, ValueError, OSError, ImportError) as error:
         print(f"nalu-sr: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("nalu-sr: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+
+
+def _silence_stdout() -> None:
+    """Point stdout at the null device, so that flushing it at exit cannot fail."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout without a descriptor
+        pass
 
 
 if __name__ == "__main__":  # pragma: no cover

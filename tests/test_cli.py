@@ -364,3 +364,14 @@ def test_jobs_reaches_the_estimator(force_csv, tmp_path, capsys, monkeypatch):
     assert "formula: mass*speed/radius" in capsys.readouterr().out
     assert main(_fit_argv(force_csv, tmp_path / "m.json", "--jobs", "0")) == 2
     assert "'n_jobs' parameter of NALURegressor must be" in _one_error_line(capsys)
+
+
+def test_a_reader_that_leaves_the_pipe_ends_quietly(model_file, capsys, monkeypatch):
+    import nalu_sr.cli as cli
+
+    def closed_pipe(arguments):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(cli, "_run_predict", closed_pipe)
+    assert main(["predict", str(model_file), str(model_file)]) == cli.EXIT_BROKEN_PIPE
+    assert capsys.readouterr().err == ""
