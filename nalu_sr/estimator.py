@@ -9,17 +9,13 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
-import sympy
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
+from nalu_sr._column_fit import fit_column
 from nalu_sr._fit_data import (
     data_precision,
-    decade_scales,
-    held_out_rows,
-    input_scale,
     row_weights,
-    search_threads,
     validate_rows,
 )
 from nalu_sr._formula_methods import FormulaMethods
@@ -27,32 +23,21 @@ from nalu_sr._outputs import (
     OutputBudget,
     OutputData,
     column_random_state,
-    fit_warnings,
     output_label,
     store_outputs,
     target_columns,
 )
 from nalu_sr._params import PARAMETER_CONSTRAINTS, check_parameters
-from nalu_sr._progress import SearchProgress
-from nalu_sr._warm_start import SearchState, resumable, search_params, start_search
+from nalu_sr._warm_start import resumable, search_params
 from nalu_sr.architectures import DEFAULT_ARCHITECTURES
-from nalu_sr.exactness import LawCheck
+from nalu_sr.dimensions import fit_units
 from nalu_sr.exceptions import ModelFileError
 from nalu_sr.export.numpy import CallableExpression
 from nalu_sr.export.persistence import load_model, save_model
-from nalu_sr.extraction.candidate import Split
 from nalu_sr.primitives import Primitive
 from nalu_sr.search import (
-    PlanEntry,
     SearchConfig,
-    SearchOutcome,
     resolve_search_config,
-)
-from nalu_sr.search_jobs import run_search
-from nalu_sr.selection import (
-    FittedFormulas,
-    choose,
-    judge_candidates,
 )
 from nalu_sr.symbols import feature_symbols
 
@@ -298,7 +283,15 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
         tags.target_tags.multi_output = True
         return tags
 
-    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> NALURegressor:
+    def fit(
+        self,
+        X: Any,
+        y: Any,
+        sample_weight: Any = None,
+        *,
+        X_units: Sequence[str] | None = None,
+        y_units: str | Sequence[str] | None = None,
+    ) -> NALURegressor:
         """Search for the formula behind ``y = f(X)``.
 
         Parameters
@@ -314,6 +307,13 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
             head, the inner constants of function terms, constant snapping and
             the validation error that selects the formula (``loss_``). Rows of
             weight zero are left out entirely; ``None`` weighs rows equally.
+        X_units : sequence of str or None, default=None
+            Physical unit of each feature, such as ``"kg*m/s**2"`` (see
+            :mod:`nalu_sr.dimensions`); with ``y_units``, a formula whose
+            dimension matches the target's is preferred among formulas that
+            fit equally well (a penalty, never a refusal).
+        y_units : str, sequence of str or None, default=None
+            Unit of the target (one per column of a target matrix).
 
         Returns
         -------
@@ -331,6 +331,7 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
             list(names) if names is not None else [f"x{i}" for i in range(X.shape[1])]
         )
         columns = target_columns(y)
+        units = fit_units(X_units, y_units, symbols, len(columns))
         budget = OutputBudget(self.max_time, len(columns))
         previous = getattr(self, "_warm_states", None) if self.warm_start else None
         fitted, states = [], []
@@ -341,8 +342,8 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
             prior = resumable(
                 previous, k, data.fingerprint(), search_params(self.get_params())
             )
-            formulas, messages, state = self._fit_output(
-                data, output, random_state, prior
+            formulas, messages, state = fit_column(
+                self.get_params(), data, output, random_state, prior, units[k]
             )
             fitted.append(formulas)
             states.append(state)
@@ -356,72 +357,12 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
             self._warm_states = states
         return self
 
-    def _fit_output(
-        self,
-        data: OutputData,
-        config: SearchConfig,
-        random_state: np.random.RandomState,
-        prior: SearchState | None,
-    ) -> tuple[FittedFormulas, list[tuple[str, type[Warning]]], SearchState]:
-        """Search one target column; return its formulas, warnings and state."""
-        X, y, weights = data.X, data.y, data.weights
-        check = LawCheck.from_data(X, y, weights, data.precision, self.tol)
-        config = dataclasses.replace(config, stop_loss=check.floor)
-        # The search runs near unit scale; formulas return to the raw units.
-        scales = decade_scales(X, y)
-        X_search, y_search = scales.normalise(X, y)
-        split, plan, body_rows, resume = start_search(
-            prior, X_search, y_search, weights, self.validation_fraction, config,
-            random_state,
-        )  # fmt: skip
-        symbols = data.symbols
-        outcome = self._search(split, symbols, config, plan, body_rows, resume)
-        state = SearchState(
-            data.fingerprint(), search_params(self.get_params()), split, plan,
-            body_rows, outcome.resumed(),
-        )  # fmt: skip
-        outcome.candidates = scales.restore_candidates(outcome.candidates, symbols)
-        n_held_out = held_out_rows(len(y), self.validation_fraction)
-        outcome.candidates = judge_candidates(
-            outcome.candidates, check, symbols, n_held_out
-        )
-        formulas = choose(
-            outcome, symbols, check.floor, self.selection_factor, n_held_out
-        )
-        messages = fit_warnings(
-            outcome, formulas, len(y), n_held_out, self.validation_fraction
-        )
-        return formulas, messages, state
-
     def _check_params(self) -> SearchConfig:
         """Check every parameter, before any work, and resolve the search's."""
         self._validate_params()
         params = self.get_params()
         check_parameters(params)
         return resolve_search_config(params)
-
-    def _search(
-        self,
-        split: Split,
-        symbols: list[sympy.Symbol],
-        config: SearchConfig,
-        plan: list[PlanEntry],
-        body_rows: np.ndarray | None,
-        resume: SearchOutcome | None,
-    ) -> SearchOutcome:
-        """Run the plan's training runs and the function search, with progress."""
-        threads = 1 if config.device.type == "cpu" else None
-        with search_threads(threads), SearchProgress(self.verbose) as progress:
-            return run_search(
-                split,
-                input_scale(split.X_train),
-                symbols,
-                config,
-                plan,
-                progress,
-                body_rows=body_rows,
-                resume=resume,
-            )
 
     def predict(self, X: Any) -> np.ndarray:
         """Evaluate the chosen formula.

@@ -20,6 +20,7 @@ import sympy
 
 from nalu_sr._equations import build_table
 from nalu_sr._thresholds import POOR_FIT_LOSS
+from nalu_sr.dimensions import Units
 from nalu_sr.exactness import LawCheck, free_constants
 from nalu_sr.extraction.candidate import Candidate, expression_complexity
 from nalu_sr.extraction.constants import (
@@ -197,6 +198,7 @@ def choose(
     tol: float,
     selection_factor: float,
     n_held_out: int | None = None,
+    units: Units | None = None,
 ) -> FittedFormulas:
     """Sort the candidates of a search, choose one, and tabulate them all.
 
@@ -216,6 +218,10 @@ def choose(
         validated on their own training rows); they bound how far above the
         best loss a simpler formula may be chosen (see
         :func:`select_candidate`). ``None`` sets no bound.
+    units : Units or None, default=None
+        The dimensions of the features and the target: candidates whose
+        dimension matches come first among equals (see
+        :func:`select_candidate`).
 
     Returns
     -------
@@ -228,7 +234,12 @@ def choose(
         key=lambda i: (found[i].complexity, found[i].validation_loss),
     )
     candidates = [found[i] for i in order]
-    chosen = select_candidate(candidates, tol, selection_factor, n_held_out)
+    consistent = None
+    if units is not None:
+        consistent = units.consistent([c.expression for c in candidates])
+    chosen = select_candidate(
+        candidates, tol, selection_factor, n_held_out, consistent=consistent
+    )
     best = candidates[chosen]
     return FittedFormulas(
         symbols=symbols,
@@ -251,8 +262,14 @@ def select_candidate(
     n_held_out: int | None = None,
     *,
     complexity_cost: float = COMPLEXITY_COST,
+    consistent: Sequence[bool] | None = None,
 ) -> int:
     """Index of the simplest law, else of the shortest good approximation.
+
+    With ``consistent`` (whether each candidate's physical dimension matches
+    the target's, see :mod:`nalu_sr.dimensions`), the laws and the
+    candidates near the best that match come first: a penalty that decides
+    among formulas the data cannot tell apart, never against a better fit.
 
     1. When some candidates are ``exact`` (laws, see
        :func:`judge_candidates`), the one of lowest
@@ -284,20 +301,26 @@ def select_candidate(
     complexity_cost : float, default=COMPLEXITY_COST
         The cost per node of :func:`approximation_score` (benchmarks compare
         others).
+    consistent : sequence of bool or None, default=None
+        Per candidate, whether its dimension matches the target's; ``None``
+        when no units are known.
 
     Returns
     -------
     int
         Position of the chosen candidate in ``candidates``.
     """
+    mismatch = [False] * len(candidates) if consistent is None else [
+        not match for match in consistent
+    ]  # fmt: skip
     laws = [
-        (selection_complexity(c), c.validation_loss, i)
+        (mismatch[i], selection_complexity(c), c.validation_loss, i)
         for i, c in enumerate(candidates)
         if c.exact
     ]
     if laws:
-        return min(laws)[2]
-    near = near_best(candidates, tol, selection_factor, n_held_out)
+        return min(laws)[3]
+    near = near_best(candidates, tol, selection_factor, n_held_out, consistent)
     if not candidates[near].expression.atoms(sympy.Float):
         return near  # snapped numbers only: a law under noise, never traded
     return _shortest_good(candidates, near, selection_factor, complexity_cost)
@@ -308,6 +331,7 @@ def near_best(
     tol: float,
     selection_factor: float,
     n_held_out: int | None,
+    consistent: Sequence[bool] | None = None,
 ) -> int:
     """Return the simplest candidate whose loss the data cannot tell from the best.
 
@@ -324,6 +348,9 @@ def near_best(
     n_held_out : int or None
         Validation rows the losses were measured on; ``None`` or 0 sets no
         noise margin.
+    consistent : sequence of bool or None, default=None
+        Per candidate, whether its dimension matches the target's: those
+        that match come first among the qualified.
 
     Returns
     -------
@@ -338,11 +365,12 @@ def near_best(
         near = min(near, best * margin)
     threshold = max(near, tol)
     qualified = [
-        (selection_complexity(c), c.validation_loss, i)
+        (consistent is not None and not consistent[i], selection_complexity(c),
+         c.validation_loss, i)
         for i, c in enumerate(candidates)
         if c.validation_loss <= threshold
-    ]
-    return min(qualified)[2]
+    ]  # fmt: skip
+    return min(qualified)[3]
 
 
 def approximation_score(

@@ -92,7 +92,7 @@ def no_work(monkeypatch):
         raise AssertionError("fit went past the parameter checks")
 
     monkeypatch.setattr(estimator_module, "validate_rows", forbidden)
-    monkeypatch.setattr(estimator_module, "run_search", forbidden)
+    monkeypatch.setattr(estimator_module, "fit_column", forbidden)
 
 
 def _data():

@@ -116,7 +116,11 @@ class CallableExpression:
         except (ArithmeticError, LookupError, TypeError, ValueError) as error:
             # Only a formula from a hand-edited model file gets here (an
             # undefined comparison inside SymPy, a function NumPy lacks).
-            text = str(self.expression)
+            try:
+                text = str(self.expression)
+            except (ArithmeticError, TypeError, ValueError):
+                # SymPy's printer compares numbers; a NaN among them fails.
+                text = sympy.srepr(self.expression)
             text = text if len(text) <= 80 else text[:77] + "..."
             raise ValueError(f"cannot evaluate the formula {text}: {error}") from None
         return np.broadcast_to(values, (X.shape[0],)).copy()

@@ -75,3 +75,12 @@ def test_a_formula_numpy_cannot_evaluate_is_one_clear_error():
     formula = sympy.log(product, evaluate=False)
     with pytest.raises(ValueError, match=r"^cannot evaluate the formula log\("):
         CallableExpression(formula, [x0, x1])(X)
+
+
+def test_a_formula_sympy_cannot_print_is_named_by_its_tree():
+    # SymPy's printer orders the factors and a NaN among them cannot be ordered.
+    formula = sympy.Mul(
+        sympy.nan, sympy.Pow(2, sympy.nan, evaluate=False), sympy.zoo, evaluate=False
+    )
+    with pytest.raises(ValueError, match=r"^cannot evaluate the formula Mul\(nan, "):
+        CallableExpression(formula, [x0, x1])(X)
