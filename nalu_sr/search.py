@@ -35,7 +35,7 @@ from nalu_sr.extraction.candidate import (
     extract_candidate,
     hidden_features,
 )
-from nalu_sr.functions import FunctionSearchConfig, search_functions
+from nalu_sr.functions import FunctionSearch, FunctionSearchConfig
 from nalu_sr.linalg import least_squares, relative_error
 from nalu_sr.model import StackedModel
 from nalu_sr.primitives import (
@@ -202,6 +202,8 @@ class SearchOutcome:
     a warm restart (``warm_start``) continues with the next one."""
     n_rounds: int = 0
     """Rounds of the function search run to their end (before the deadline)."""
+    paused_round: FunctionSearch | None = None
+    """The next round, when the deadline cut it short: a warm restart resumes it."""
 
     def resumed(self) -> SearchOutcome:
         """Return a copy to continue the search in (``warm_start``).
@@ -217,6 +219,7 @@ class SearchOutcome:
             n_diverged=self.n_diverged,
             n_kept=self.n_kept,
             n_rounds=self.n_rounds,
+            paused_round=self.paused_round,
         )
 
 
@@ -324,7 +327,9 @@ def _function_round(
 ) -> None:
     """Search sums of function terms at one width; keep their candidates.
 
-    A round that ends before the deadline counts in ``outcome.n_rounds``.
+    A round that ends before the deadline counts in ``outcome.n_rounds``; one
+    the deadline cut short is kept as ``outcome.paused_round``, and resumed
+    there by the next call (a warm restart).
     """
     config = context.config
     settings = FunctionSearchConfig(
@@ -335,12 +340,16 @@ def _function_round(
         beam_width=width.beam_width,
         n_children=width.n_children,
     )
-    for candidate in search_functions(
-        context.split, context.symbols, settings, deadline
-    ):
+    search = outcome.paused_round or FunctionSearch(
+        context.split, context.symbols, settings
+    )
+    outcome.paused_round = None
+    for candidate in search.run(deadline):
         _add(outcome, candidate, None, [])
-    if deadline is None or time.perf_counter() < deadline:
+    if search.finished:
         outcome.n_rounds += 1
+    else:
+        outcome.paused_round = search
 
 
 @dataclass(frozen=True)

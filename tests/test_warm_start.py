@@ -108,16 +108,22 @@ def test_other_data_start_over(monkeypatch):
     assert len(calls) == len(model._warm_states[0].plan)
 
 
-def test_function_rounds_cut_short_run_again(monkeypatch):
+def test_function_rounds_interrupted_run_again(monkeypatch):
     widths = []
 
-    def searched(split, symbols, settings, deadline=None):
-        widths.append(settings.beam_width)
-        if len(widths) == 2:
-            raise KeyboardInterrupt
-        return []
+    class Searched:
+        finished = True
 
-    monkeypatch.setattr(search, "search_functions", searched)
+        def __init__(self, split, symbols, settings):
+            self.width = settings.beam_width
+
+        def run(self, deadline=None):
+            widths.append(self.width)
+            if len(widths) == 2:
+                raise KeyboardInterrupt
+            return []
+
+    monkeypatch.setattr(search, "FunctionSearch", Searched)
     X, y = _data()
     params = {**TRAINED, "architectures": ("functions",), "max_time": 60.0}
     model = _fit(NALURegressor(warm_start=True, **params), X, y)

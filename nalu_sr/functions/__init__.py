@@ -14,7 +14,17 @@ least-squares head), and the best sums are kept in a beam. Inner constants
 then snap to simple exact numbers where the data allows.
 """
 
-from nalu_sr.functions.search import FunctionSearchConfig, search_functions
+from nalu_sr.functions.search import (
+    FunctionSearch,
+    FunctionSearchConfig,
+    search_functions,
+)
 from nalu_sr.functions.terms import Argument, Term
 
-__all__ = ["Argument", "FunctionSearchConfig", "Term", "search_functions"]
+__all__ = [
+    "Argument",
+    "FunctionSearch",
+    "FunctionSearchConfig",
+    "Term",
+    "search_functions",
+]

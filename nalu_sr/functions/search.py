@@ -14,37 +14,25 @@ import torch
 
 from nalu_sr.extraction.candidate import (
     Candidate,
-    Head,
     Split,
-    expression_complexity,
-    fit_head,
-    symbolic_fit,
 )
-from nalu_sr.extraction.simplify import simplify_checked
 from nalu_sr.functions.dictionary import Dictionary, build_dictionary, restricted
 from nalu_sr.functions.ranking import Ranker
 from nalu_sr.functions.refine import (
     cancellation,
     degenerate,
-    fitted_slots,
-    head_prediction,
     refine,
     simpler_terms,
-    snap_constants,
 )
 from nalu_sr.functions.terms import Term, term_matrix
 from nalu_sr.functions.transforms import (
     TargetTransform,
-    noise_weights,
     target_transforms,
     tempered_weights,
 )
-from nalu_sr.linalg import relative_error
+from nalu_sr.functions.verify import to_candidate, transformed
 from nalu_sr.primitives import PrimitiveSet
-from nalu_sr.units.snapped import to_sympy_number
 
-_SIMPLIFY_CHECK_ROWS = 64
-_SIMPLIFY_MAX_OPS = 200
 #: Sums whose terms exceed the target's spread by more than this are dropped.
 MAX_CANCELLATION = 1e3
 #: Most inputs the function search takes on: its dictionary (and one ranking's
@@ -140,29 +128,97 @@ def search_functions(
         Verified formulas; the search ends at the first exact one. Empty for
         more than :data:`MAX_FEATURES` inputs.
     """
-    if split.X_train.shape[1] > MAX_FEATURES:
-        return []  # the dictionary grows with the square of the inputs
-    y_all = np.concatenate([split.y_train, split.y_val])
-    dictionary = build_dictionary(config.primitives, split.X_train)
-    beams = [
-        _Beam(split, transform, dictionary, config)
-        for transform in target_transforms(y_all, config.transforms)
-    ]
-    candidates: list[Candidate] = []
-    for beam in _schedule(beams, config.max_terms):
-        if _past(deadline):
-            return candidates
-        state = beam.grow(deadline)
-        if state is None:
-            continue
-        candidate = _to_candidate(
-            state, beam.transform, split, symbols, config.tol, deadline
-        )
-        if candidate is not None:
-            candidates.append(candidate)
-            if candidate.validation_loss <= config.law_loss:
+    return FunctionSearch(split, symbols, config).run(deadline)
+
+
+class FunctionSearch:
+    """A function search that a deadline can pause and a later call resume.
+
+    :func:`search_functions` runs one to its end or its deadline; a warm
+    restart (``NALURegressor(warm_start=True)``) keeps the object of a round
+    the deadline cut short and calls :meth:`run` again: the dictionary, the
+    beams and the place in the schedule carry over, and the step the deadline
+    cut runs again from the sums it started from.
+
+    Parameters
+    ----------
+    split : Split
+        Training and validation rows.
+    symbols : sequence of sympy.Symbol
+        One symbol per feature.
+    config : FunctionSearchConfig
+        Settings.
+    """
+
+    def __init__(
+        self,
+        split: Split,
+        symbols: Sequence[sympy.Symbol],
+        config: FunctionSearchConfig,
+    ) -> None:
+        self.split, self.symbols, self.config = split, list(symbols), config
+        self.schedule: list[_Beam] | None = None  # built on the first run
+        self.position = 0
+        self.finished = split.X_train.shape[1] > MAX_FEATURES
+        self._cut: tuple[_Beam, list[_State]] | None = None
+
+    def run(self, deadline: float | None = None) -> list[Candidate]:
+        """Search on until the end, an exact sum or ``deadline``.
+
+        Parameters
+        ----------
+        deadline : float or None, default=None
+            A :func:`time.perf_counter` time after which no new step starts.
+
+        Returns
+        -------
+        list of Candidate
+            The formulas found in this call (a resumed search returns only
+            the new ones); :attr:`finished` tells whether the search ended.
+        """
+        if self.finished:
+            return []
+        if self.schedule is None:
+            self.schedule = self._build()
+        if self._cut is not None:
+            beam, states = self._cut
+            beam.restore(states)  # the cut step runs again, whole
+            self._cut = None
+        candidates: list[Candidate] = []
+        while self.position < len(self.schedule):
+            if _past(deadline):
                 return candidates
-    return candidates
+            beam = self.schedule[self.position]
+            before = beam.states()
+            state = beam.grow(deadline)
+            if _past(deadline):
+                self._cut = (beam, before)
+            else:
+                self.position += 1
+            if state is None:
+                continue
+            candidate = to_candidate(
+                state.terms, beam.transform, self.split, self.symbols, self.config.tol,
+                deadline,
+            )  # fmt: skip
+            if candidate is not None:
+                candidates.append(candidate)
+                if candidate.validation_loss <= self.config.law_loss:
+                    self.finished = True
+                    return candidates
+        self.finished = self._cut is None
+        return candidates
+
+    def _build(self) -> list[_Beam]:
+        """Build the dictionary, one beam per target transform, and their schedule."""
+        split, config = self.split, self.config
+        y_all = np.concatenate([split.y_train, split.y_val])
+        dictionary = build_dictionary(config.primitives, split.X_train)
+        beams = [
+            _Beam(split, transform, dictionary, config)
+            for transform in target_transforms(y_all, config.transforms)
+        ]
+        return _schedule(beams, config.max_terms)
 
 
 def _schedule(beams: list[_Beam], max_terms: int) -> list[_Beam]:
@@ -234,6 +290,14 @@ class _Beam:
             self._rankers[feature] = Ranker(dictionary, self._rank.X)
         return self._rankers[feature]
 
+    def states(self) -> list[_State]:
+        """Return the kept sums (to restore them if a step is cut short)."""
+        return list(self._states)
+
+    def restore(self, states: list[_State]) -> None:
+        """Put back sums that :meth:`states` returned."""
+        self._states = list(states)
+
     def grow(self, deadline: float | None) -> _State | None:
         """Add one term to each kept sum; return the best new sum, if any."""
         if self._states and self._states[0].loss <= self._config.law_loss:
@@ -302,153 +366,3 @@ class _Beam:
                     )
                     chosen[feature] = terms[-1]
         return [chosen[i] for i in sorted(chosen)]
-
-
-def _to_candidate(
-    state: _State,
-    transform: TargetTransform,
-    split: Split,
-    symbols: Sequence[sympy.Symbol],
-    tol: float,
-    deadline: float | None = None,
-) -> Candidate | None:
-    """Snap a state's constants, refit its head on all rows, verify, emit.
-
-    Constants may become simple numbers (multiples of pi or e included)
-    only in an exact formula or in one whose every constant is then simple
-    (a law under noise): when a formula that is not exact keeps fitted
-    floats (an approximation), its constants are snapped again without
-    them, since a ``21*E/35`` or an ``8/11`` in a fitted series means nothing.
-    """
-    symbolic = _symbolic_start(state, transform, split)
-    fitted = _fit_terms(state.terms, transform, split, tol, symbolic)
-    if symbolic and fitted is not None and _approximate(fitted, tol):
-        fitted = _fit_terms(state.terms, transform, split, tol, symbolic=False)
-    if fitted is None:
-        return None
-    terms, head, train_loss, val_loss = fitted
-    expression = transform.inverse_sympy(_head_expression(head, terms, symbols))
-    # An approximation (float constants) is only tidied: SymPy's polynomial
-    # steps on its fitted powers and functions filled 24 GB on one Feynman law.
-    expression = simplify_checked(
-        expression,
-        symbols,
-        split.X_val[:_SIMPLIFY_CHECK_ROWS],
-        max_ops=0 if expression.atoms(sympy.Float) else _SIMPLIFY_MAX_OPS,
-        deadline=deadline,
-    )
-    return Candidate(
-        expression=expression,
-        complexity=expression_complexity(expression),
-        train_loss=train_loss,
-        validation_loss=val_loss,
-        architecture=f"function/{transform.name}",
-        width=len(head.columns),
-        seed=None,
-    )
-
-
-def transformed(split: Split, transform: TargetTransform) -> Split:
-    """Return the rows with the target transformed, weighted by its noise."""
-    with np.errstate(all="ignore"):
-        z_train = transform.forward(split.y_train)
-        z_val = transform.forward(split.y_val)
-    return Split(
-        split.X_train,
-        z_train,
-        split.X_val,
-        z_val,
-        noise_weights(transform, split.y_train, split.w_train),
-        noise_weights(transform, split.y_val, split.w_val),
-    )
-
-
-#: Share of the training rows on which an unsnapped fit may have no inverse
-#: (the square root of a sum fitted slightly below zero, at a distance near
-#: zero under noise) and still be judged on the others by :func:`_symbolic_start`.
-MAX_UNDEFINED_SHARE = 0.01
-
-
-def _symbolic_start(state: _State, transform: TargetTransform, split: Split) -> bool:
-    """Whether the state's unsnapped fit is close enough for symbolic constants.
-
-    It is judged on the rows where it has an inverse: snapping the fitted
-    intercept to zero usually gives back the few others.
-    """
-    X_train = torch.as_tensor(split.X_train, dtype=torch.float64)
-    z_split = transformed(split, transform)
-    with np.errstate(all="ignore"):
-        H_start = term_matrix(state.terms, X_train)
-        fitted = head_prediction(H_start, z_split.y_train, z_split.w_train)
-        prediction = transform.inverse(fitted)
-    rows = np.isfinite(prediction)
-    if np.mean(rows) < 1 - MAX_UNDEFINED_SHARE:
-        return False
-    weights = None if split.w_train is None else split.w_train[rows]
-    return symbolic_fit(prediction[rows], split.y_train[rows], weights)
-
-
-class _FittedTerms(NamedTuple):
-    """Snapped terms, their head, and the losses on the original target."""
-
-    terms: list[Term]
-    head: Head
-    train_loss: float
-    validation_loss: float
-
-
-def _fit_terms(
-    start: Sequence[Term],
-    transform: TargetTransform,
-    split: Split,
-    tol: float,
-    symbolic: bool,
-) -> _FittedTerms | None:
-    """Snap inner constants, fit the head on the transformed target, score it."""
-    X_train = torch.as_tensor(split.X_train, dtype=torch.float64)
-    X_val = torch.as_tensor(split.X_val, dtype=torch.float64)
-    z_split = transformed(split, transform)
-    with np.errstate(all="ignore"):
-        terms, _ = snap_constants(
-            start, X_train, z_split.y_train, tol, symbolic, z_split.w_train
-        )
-        if any(degenerate(t, X_train) for t in terms):
-            terms = list(start)  # snapping refits; keep a sound start
-        H_train, H_val = term_matrix(terms, X_train), term_matrix(terms, X_val)
-    if not np.all(np.isfinite(z_split.y_val)):
-        return None
-    finite = np.all(np.isfinite(H_train), axis=0) & np.all(np.isfinite(H_val), axis=0)
-    columns = [int(j) for j in np.flatnonzero(finite)]
-    # Whether the fit is within the noise was judged on y (_symbolic_start):
-    # a transform changes the scale of the residuals, and z alone misjudges it.
-    head = fit_head(H_train, H_val, z_split, columns, tol, symbolic)
-    with np.errstate(all="ignore"):
-        val_loss = relative_error(
-            transform.inverse(head.predict(H_val)), split.y_val, split.w_val
-        )
-        train_loss = relative_error(
-            transform.inverse(head.predict(H_train)), split.y_train, split.w_train
-        )
-    if not math.isfinite(val_loss):
-        return None
-    return _FittedTerms(terms, head, train_loss, val_loss)
-
-
-def _approximate(fitted: _FittedTerms, tol: float) -> bool:
-    """Whether a fit is not exact and still holds a fitted float somewhere."""
-    if fitted.validation_loss <= tol:
-        return False
-    head = fitted.head
-    numbers = [*head.coefficients, head.intercept]
-    return bool(fitted_slots(fitted.terms)) or any(
-        isinstance(number, float) for number in numbers
-    )
-
-
-def _head_expression(
-    head: Head, terms: Sequence[Term], symbols: Sequence[sympy.Symbol]
-) -> sympy.Expr:
-    total = to_sympy_number(head.intercept)
-    for column, coefficient in zip(head.columns, head.coefficients, strict=True):
-        total = total + to_sympy_number(coefficient) * terms[column].to_sympy(symbols)
-    return total

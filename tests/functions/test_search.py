@@ -174,3 +174,33 @@ def test_terms_are_chosen_from_more_than_the_few_rows_the_noise_weights_favour()
         search_functions(split, symbols, config), key=lambda c: c.validation_loss
     )
     assert sympy.simplify(best.expression - truth) == 0, best.expression
+
+
+@pytest.mark.parametrize("cut_share", [0.0, 0.3, 0.7])
+def test_a_paused_search_resumes_to_the_same_formulas(monkeypatch, cut_share):
+    import nalu_sr.functions.search as function_search
+
+    truth = sympy.exp(x0) * x1 + sympy.cos(x1)
+    config = FunctionSearchConfig(resolve_primitives(DEFAULT_PRIMITIVES), tol=1e-10)
+    split = _split(truth, 2)
+    checks = []
+    monkeypatch.setattr(function_search, "_past", lambda d: checks.append(1) or False)
+    straight = function_search.FunctionSearch(split, SYMBOLS[:2], config)
+    whole = [c.expression for c in straight.run(deadline=1.0)]
+    assert straight.finished
+    cut_at = 1 + int(cut_share * len(checks))
+    calls = []
+
+    def past_from_the_cut(deadline):
+        calls.append(1)
+        return deadline is not None and len(calls) >= cut_at  # a clock: stays past
+
+    monkeypatch.setattr(function_search, "_past", past_from_the_cut)
+    paused = function_search.FunctionSearch(split, SYMBOLS[:2], config)
+    found = [c.expression for c in paused.run(deadline=1.0)]
+    if not paused.finished:  # else the cut step's partial sums held the law
+        assert paused.position < len(paused.schedule)
+        found += [c.expression for c in paused.run(deadline=None)]
+    assert paused.finished
+    assert sympy.simplify(found[-1] - whole[-1]) == 0
+    assert sympy.simplify(whole[-1] - truth) == 0
