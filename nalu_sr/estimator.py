@@ -118,8 +118,8 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
         split and plan, the candidates found so far, and the training runs
         and function-search rounds not yet finished, with a fresh
         ``max_time``. A function-search round cut short by the budget goes on
-        where it stopped. Other data start a new search. The kept state holds a copy of the
-        data; it is not written to model files.
+        where it stopped. Other data start a new search. The kept state holds
+        a copy of the data; it is not written to model files.
     validation_fraction : float, default=0.2
         Fraction of rows held out to judge and select formulas (all rows are
         used for both when there are fewer than 10; no formula is then
