@@ -9,7 +9,7 @@ back into the data's units, judged, and one of them chosen.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -18,7 +18,12 @@ import sympy
 from nalu_sr._fit_data import decade_scales, held_out_rows, input_scale, search_threads
 from nalu_sr._outputs import OutputData, fit_warnings
 from nalu_sr._progress import SearchProgress
-from nalu_sr._warm_start import SearchState, search_params, start_search
+from nalu_sr._warm_start import (
+    SearchState,
+    resumable,
+    search_params,
+    start_search,
+)
 from nalu_sr.dimensions import Units
 from nalu_sr.exactness import LawCheck
 from nalu_sr.extraction.candidate import Split
@@ -32,7 +37,7 @@ def fit_column(
     data: OutputData,
     config: SearchConfig,
     random_state: np.random.RandomState,
-    prior: SearchState | None = None,
+    warm: tuple[Sequence[SearchState] | None, int] = (None, 0),
     units: Units | None = None,
 ) -> tuple[FittedFormulas, list[tuple[str, type[Warning]]], SearchState]:
     """Search one target column; return its formulas, warnings and warm state.
@@ -47,8 +52,11 @@ def fit_column(
         The search's settings (``max_time`` already this column's share).
     random_state : numpy.random.RandomState
         Draws the split, plan and sample of a new search.
-    prior : SearchState or None, default=None
-        A previous search of the same data to continue (``warm_start``).
+    warm : (sequence of SearchState or None, int), default=(None, 0)
+        The states a previous fit left (``warm_start``; ``None``: none) and
+        this column's index among them: its search continues when the data
+        and search parameters are the same (see
+        :func:`~nalu_sr._warm_start.resumable`).
     units : Units or None, default=None
         The dimensions of the features and this target.
 
@@ -66,15 +74,16 @@ def fit_column(
     scales = decade_scales(X, y)
     X_search, y_search = scales.normalise(X, y)
     fraction = params["validation_fraction"]
+    fingerprint, restart_params = data.fingerprint(), search_params(params)
+    prior = resumable(warm[0], warm[1], fingerprint, restart_params)
     split, plan, body_rows, resume = start_search(
         prior, X_search, y_search, weights, fraction, config, random_state
     )
     symbols = data.symbols
     outcome = _search(split, symbols, config, plan, body_rows, resume, params)
     state = SearchState(
-        data.fingerprint(), search_params(params), split, plan, body_rows,
-        outcome.resumed(),
-    )  # fmt: skip
+        fingerprint, restart_params, split, plan, body_rows, outcome.resumed()
+    )
     outcome.candidates = scales.restore_candidates(outcome.candidates, symbols)
     n_held_out = held_out_rows(len(y), fraction)
     outcome.candidates = judge_candidates(

@@ -98,15 +98,19 @@ def store_outputs(
     """
     estimator.feature_symbols_ = fitted[0].symbols
     estimator.n_outputs_ = len(fitted)
-    estimator._predictors = [
-        CallableExpression(formulas.expression, formulas.symbols) for formulas in fitted
-    ]
     for attribute, field_name in PER_OUTPUT_ATTRIBUTES:
         values = [getattr(formulas, field_name) for formulas in fitted]
         setattr(estimator, attribute, values if multi_output else values[0])
     estimator.__dict__.pop("estimators_", None)
-    if multi_output:
-        estimator.estimators_ = [_column_estimator(estimator, f) for f in fitted]
+    if not multi_output:
+        formulas = fitted[0]
+        estimator._predictors = [
+            CallableExpression(formulas.expression, formulas.symbols)
+        ]
+        return
+    estimator.estimators_ = [_column_estimator(estimator, f) for f in fitted]
+    # Each column's function is built once, in its own estimator.
+    estimator._predictors = [column._predictors[0] for column in estimator.estimators_]
 
 
 def _column_estimator(estimator: Any, formulas: FittedFormulas) -> Any:

@@ -28,7 +28,6 @@ from nalu_sr._outputs import (
     target_columns,
 )
 from nalu_sr._params import PARAMETER_CONSTRAINTS, check_parameters
-from nalu_sr._warm_start import resumable, search_params
 from nalu_sr.architectures import DEFAULT_ARCHITECTURES
 from nalu_sr.dimensions import fit_units
 from nalu_sr.exceptions import ModelFileError
@@ -334,16 +333,14 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
         units = fit_units(X_units, y_units, symbols, len(columns))
         budget = OutputBudget(self.max_time, len(columns))
         previous = getattr(self, "_warm_states", None) if self.warm_start else None
+        params = self.get_params()
         fitted, states = [], []
         for k, column in enumerate(columns):
             output = dataclasses.replace(config, max_time=budget.next_output())
             data = OutputData(X, column, weights, precision, symbols)
             random_state = column_random_state(self.random_state, len(columns))
-            prior = resumable(
-                previous, k, data.fingerprint(), search_params(self.get_params())
-            )
             formulas, messages, state = fit_column(
-                self.get_params(), data, output, random_state, prior, units[k]
+                params, data, output, random_state, (previous, k), units[k]
             )
             fitted.append(formulas)
             states.append(state)
