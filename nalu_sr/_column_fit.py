@@ -8,14 +8,23 @@ back into the data's units, judged, and one of them chosen.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import math
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import sympy
 
-from nalu_sr._fit_data import decade_scales, held_out_rows, input_scale, search_threads
+from nalu_sr._fit_data import (
+    decade_scales,
+    held_out_rows,
+    input_scale,
+    search_threads,
+    split_rows,
+)
 from nalu_sr._outputs import OutputData, fit_warnings
 from nalu_sr._progress import SearchProgress
 from nalu_sr._warm_start import (
@@ -24,12 +33,19 @@ from nalu_sr._warm_start import (
     search_params,
     start_search,
 )
+from nalu_sr.dimensionless import DimensionlessBasis, dimensionless_bases
 from nalu_sr.dimensions import Units
 from nalu_sr.exactness import LawCheck
-from nalu_sr.extraction.candidate import Split
+from nalu_sr.export.numpy import CallableExpression
+from nalu_sr.extraction.candidate import Candidate, Split, expression_complexity
+from nalu_sr.extraction.simplify import simplify_checked
+from nalu_sr.linalg import relative_error
 from nalu_sr.search import PlanEntry, SearchConfig, SearchOutcome
 from nalu_sr.search_jobs import run_search
 from nalu_sr.selection import FittedFormulas, choose, judge_candidates
+
+_SIMPLIFY_CHECK_ROWS = 64
+_SIMPLIFY_MAX_OPS = 200
 
 
 def fit_column(
@@ -68,32 +84,58 @@ def fit_column(
         What a warm restart continues from.
     """
     X, y, weights = data.X, data.y, data.weights
+    started = time.perf_counter()
     check = LawCheck.from_data(X, y, weights, data.precision, params["tol"])
     config = dataclasses.replace(config, stop_loss=check.floor)
+    fraction = params["validation_fraction"]
+    n_held_out = held_out_rows(len(y), fraction)
+    grouped: list[Candidate] = []
+    if units is not None and params["dimensional_analysis"]:
+        found = search_groups(params, data, config, random_state, units)
+        grouped = judge_candidates(found, check, data.symbols, n_held_out)
+    config = _time_left(config, time.perf_counter() - started)
     # The search runs near unit scale; formulas return to the raw units.
     scales = decade_scales(X, y)
     X_search, y_search = scales.normalise(X, y)
-    fraction = params["validation_fraction"]
     fingerprint, restart_params = data.fingerprint(), search_params(params)
     prior = resumable(warm[0], warm[1], fingerprint, restart_params)
     split, plan, body_rows, resume = start_search(
         prior, X_search, y_search, weights, fraction, config, random_state
     )
     symbols = data.symbols
-    outcome = _search(split, symbols, config, plan, body_rows, resume, params)
+    if any(candidate.exact for candidate in grouped):
+        outcome = resume if resume is not None else SearchOutcome()
+    else:
+        outcome = _search(split, symbols, config, plan, body_rows, resume, params)
     state = SearchState(
         fingerprint, restart_params, split, plan, body_rows, outcome.resumed()
     )
     outcome.candidates = scales.restore_candidates(outcome.candidates, symbols)
-    n_held_out = held_out_rows(len(y), fraction)
     outcome.candidates = judge_candidates(
         outcome.candidates, check, symbols, n_held_out
     )
+    _add_grouped(outcome, grouped)
     formulas = choose(
         outcome, symbols, check.floor, params["selection_factor"], n_held_out, units
     )
     messages = fit_warnings(outcome, formulas, len(y), n_held_out, fraction)
     return formulas, messages, state
+
+
+def _time_left(config: SearchConfig, spent: float) -> SearchConfig:
+    """Return the settings with ``max_time`` less the ``spent`` seconds."""
+    if config.max_time is None or spent <= 0:
+        return config
+    return dataclasses.replace(
+        config, max_time=max(config.max_time - spent, MIN_SEARCH_SECONDS)
+    )
+
+
+def _add_grouped(outcome: SearchOutcome, grouped: Sequence[Candidate]) -> None:
+    """Pool the formulas found over dimensionless groups with the others."""
+    outcome.candidates.extend(grouped)
+    outcome.modules.extend([None] * len(grouped))
+    outcome.histories.extend([] for _ in grouped)
 
 
 def _search(
@@ -118,3 +160,140 @@ def _search(
             body_rows=body_rows,
             resume=resume,
         )
+
+
+#: Share of a column's ``max_time`` the search over dimensionless groups may
+#: take; the search over the inputs gets the rest (all of it when the groups
+#: gave no law).
+GROUPS_SHARE = 0.5
+#: Bases of groups tried, simplest first, until one is defined on every row.
+MAX_BASES = 8
+#: A search is never given less than this (seconds).
+MIN_SEARCH_SECONDS = 1e-3
+
+
+def search_groups(
+    params: Mapping[str, Any],
+    data: OutputData,
+    config: SearchConfig,
+    random_state: np.random.RandomState,
+    units: Units,
+) -> list[Candidate]:
+    """Search the law over the inputs' dimensionless groups (Buckingham pi).
+
+    The target divided by the basis's prefactor is searched as a function of
+    its groups (see :mod:`nalu_sr.dimensionless`), on the same validation
+    rows as the search over the inputs and with a copy of ``random_state``
+    (the search over the inputs draws as it would without units). Its
+    formulas come back over the inputs, scored on the raw target.
+
+    Parameters
+    ----------
+    params : mapping
+        The estimator's ``get_params()``.
+    data : OutputData
+        The column's validated data.
+    config : SearchConfig
+        The column's search settings; this search takes
+        :data:`GROUPS_SHARE` of ``max_time``.
+    random_state : numpy.random.RandomState
+        Copied, never drawn from.
+    units : Units
+        The dimensions of the features and of this target.
+
+    Returns
+    -------
+    list of Candidate
+        Formulas over ``data.symbols`` (not yet judged); empty when the
+        units give no basis defined on every row.
+    """
+    for basis in dimensionless_bases(units, data.symbols)[:MAX_BASES]:
+        features, target = basis.transform(data.X, data.y)
+        if not (np.all(np.isfinite(features)) and np.all(np.isfinite(target))):
+            continue
+        if not basis.groups and not _proportional(features[:, 0], data):
+            return []  # every basis has the same lone prefactor
+        return _search_basis(params, data, config, random_state, basis)
+    return []
+
+
+#: Without any group the law can only be ``y = C * prefactor``; when that
+#: leaves more than this share of the target's variance, the law needs a
+#: constant the data do not hold (``g`` in ``v0*t - g*t**2/2``) and the
+#: search over the groups is skipped.
+MAX_PROPORTIONAL_LOSS = 0.05
+
+
+def _proportional(prefactor: np.ndarray, data: OutputData) -> bool:
+    """Whether the target is nearly a constant times ``prefactor``."""
+    weights = np.ones(len(prefactor)) if data.weights is None else data.weights
+    y = np.asarray(data.y, dtype=np.float64)
+    scale = float(np.sum(weights * prefactor * y) / np.sum(weights * prefactor**2))
+    loss = relative_error(scale * prefactor, y, data.weights)
+    return math.isfinite(loss) and loss <= MAX_PROPORTIONAL_LOSS
+
+
+def _search_basis(
+    params: Mapping[str, Any],
+    data: OutputData,
+    config: SearchConfig,
+    random_state: np.random.RandomState,
+    basis: DimensionlessBasis,
+) -> list[Candidate]:
+    """Search ``y / prefactor = f(groups)``; return its formulas over the inputs."""
+    features, target = basis.transform(data.X, data.y)
+    floor = LawCheck.from_data(
+        features, target, data.weights, data.precision, params["tol"]
+    ).floor
+    budget = None if config.max_time is None else config.max_time * GROUPS_SHARE
+    config = dataclasses.replace(config, max_time=budget, stop_loss=floor)
+    scales = decade_scales(features, target)
+    X_search, y_search = scales.normalise(features, target)
+    fraction = params["validation_fraction"]
+    split, plan, body_rows, _ = start_search(
+        None, X_search, y_search, data.weights, fraction, config,
+        copy.deepcopy(random_state),
+    )  # fmt: skip
+    # The split is the first draw: a second copy holds out the same raw rows.
+    rows = split_rows(
+        data.X, data.y, fraction, copy.deepcopy(random_state), data.weights
+    )
+    names = [sympy.Dummy(f"pi{i}", real=True) for i in range(basis.n_features)]
+    outcome = _search(split, names, config, plan, body_rows, None, params)
+    found = scales.restore_candidates(outcome.candidates, names)
+    over_inputs = (
+        _over_inputs(candidate, basis, names, data.symbols, rows) for candidate in found
+    )
+    return [candidate for candidate in over_inputs if candidate is not None]
+
+
+def _over_inputs(
+    candidate: Candidate,
+    basis: DimensionlessBasis,
+    names: Sequence[sympy.Symbol],
+    symbols: Sequence[sympy.Symbol],
+    rows: Split,
+) -> Candidate | None:
+    """Rewrite a formula over groups over the inputs; score it on the raw rows."""
+    expression = basis.restore(candidate.expression, names, symbols)
+    max_ops = 0 if expression.atoms(sympy.Float) else _SIMPLIFY_MAX_OPS
+    expression = simplify_checked(
+        expression, symbols, rows.X_val[:_SIMPLIFY_CHECK_ROWS], max_ops=max_ops
+    )
+    predict = CallableExpression(expression, symbols)
+    try:
+        with np.errstate(all="ignore"):
+            train = relative_error(predict(rows.X_train), rows.y_train, rows.w_train)
+            val = relative_error(predict(rows.X_val), rows.y_val, rows.w_val)
+    except ValueError:
+        return None
+    if not (math.isfinite(train) and math.isfinite(val)):
+        return None
+    return dataclasses.replace(
+        candidate,
+        expression=expression,
+        complexity=expression_complexity(expression),
+        train_loss=train,
+        validation_loss=val,
+        architecture=f"groups/{candidate.architecture}",
+    )

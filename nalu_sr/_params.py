@@ -51,6 +51,7 @@ PARAMETER_CONSTRAINTS: Mapping[str, list[Any]] = MappingProxyType(
         "penalty_weight": [_NON_NEGATIVE],
         "early_stopping": ["boolean"],
         "warm_start": ["boolean"],
+        "dimensional_analysis": ["boolean"],
         "validation_fraction": [_Range(Real, 0, 1, closed="neither")],
         "tol": [None, _NON_NEGATIVE],
         "selection_factor": [_Range(Real, 1, None, closed="left")],

@@ -119,6 +119,14 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
         ``max_time``. A function-search round cut short by the budget goes on
         where it stopped. Other data start a new search. The kept state holds
         a copy of the data; it is not written to model files.
+    dimensional_analysis : bool, default=True
+        When ``fit`` is given ``X_units`` and ``y_units``, first search the
+        law as ``y = prefactor * f(groups)`` over the inputs' dimensionless
+        groups (Buckingham's pi theorem, see :mod:`nalu_sr.dimensionless`),
+        with up to half of ``max_time``; the search over the inputs gets the
+        rest, and is skipped when the groups gave a law. Formulas of both
+        searches are judged and chosen together, over the inputs. Without
+        units it does nothing.
     validation_fraction : float, default=0.2
         Fraction of rows held out to judge and select formulas (all rows are
         used for both when there are fewer than 10; no formula is then
@@ -246,6 +254,7 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
         penalty_weight: float = 0.05,
         early_stopping: bool = True,
         warm_start: bool = False,
+        dimensional_analysis: bool = True,
         validation_fraction: float = 0.2,
         tol: float | None = None,
         selection_factor: float = 2.0,
@@ -267,6 +276,7 @@ class NALURegressor(FormulaMethods, RegressorMixin, BaseEstimator):
         self.penalty_weight = penalty_weight
         self.early_stopping = early_stopping
         self.warm_start = warm_start
+        self.dimensional_analysis = dimensional_analysis
         self.validation_fraction = validation_fraction
         self.tol = tol
         self.selection_factor = selection_factor

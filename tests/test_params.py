@@ -56,6 +56,8 @@ WRONG_VALUES = [
      "'numpy.bool'. Got 1 instead."),
     ("warm_start", 1, "must be an instance of 'bool' or an instance of "
      "'numpy.bool'. Got 1 instead."),
+    ("dimensional_analysis", "yes", "must be an instance of 'bool' or an "
+     "instance of 'numpy.bool'. Got 'yes' instead."),
     ("validation_fraction", 0, "must be a float in the range (0.0, 1.0). Got 0 "
      "instead."),
     ("validation_fraction", False, "must be a float in the range (0.0, 1.0). Got "

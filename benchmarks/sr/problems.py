@@ -28,6 +28,10 @@ from benchmarks._common import shared_benchmarks_dir
 SUITES = ("arithmetic", "functions", "feynman", "strogatz")
 #: Sampling range of every variable of the arithmetic suite.
 ARITHMETIC_RANGE = (1.0, 5.0)
+#: SI units of every Feynman variable and target (written for this project
+#: from the physics of each formula, as AI Feynman's ``units.csv`` does;
+#: ``tests/benchmarks`` checks every formula's dimension against it).
+FEYNMAN_UNITS = Path(__file__).with_name("feynman_units.csv")
 #: The arcsin/arccos problems SRBench 2021 dropped from its Feynman set.
 SRBENCH_DROPPED = frozenset({"I.26.2", "I.30.5", "test_10"})
 #: In the AI Feynman table but not in PMLB, so never run by SRBench 2021.
@@ -76,6 +80,9 @@ class Problem:
         Sampling range of each variable (for fixed data: the observed range).
     X, y : ndarray or None
         Fixed data rows (Strogatz); ``None`` when rows are sampled.
+    units : ((str, ...), str) or None
+        SI unit of each variable and of the target (Feynman, from
+        :data:`FEYNMAN_UNITS`); ``None`` where the suite has none.
     """
 
     name: str
@@ -85,6 +92,7 @@ class Problem:
     ranges: tuple[tuple[float, float], ...]
     X: np.ndarray | None = None
     y: np.ndarray | None = None
+    units: tuple[tuple[str, ...], str] | None = None
 
     @property
     def n_features(self) -> int:
@@ -217,6 +225,7 @@ def feynman_problems(
     """
     folder = folder or shared_benchmarks_dir()
     skip = SRBENCH_DROPPED | NOT_IN_PMLB if srbench_only else frozenset()
+    units = feynman_units()
     problems = []
     for row in _read_csv(folder / "feynman.csv"):
         if row["name"] in skip:
@@ -230,9 +239,36 @@ def feynman_problems(
                 truth=parse_formula(row["formula"], symbols),
                 symbols=tuple(symbols.values()),
                 ranges=tuple(ranges),
+                units=_problem_units(units, row["name"], names),
             )
         )
     return problems
+
+
+def feynman_units(
+    path: Path = FEYNMAN_UNITS,
+) -> dict[str, dict[tuple[str, str], str]]:
+    """The unit table: problem -> (role, variable) -> SI unit string.
+
+    ``role`` is ``"input"`` or ``"target"``.
+    """
+    table: dict[str, dict[tuple[str, str], str]] = {}
+    for row in _read_csv(path):
+        table.setdefault(row["problem"], {})[(row["role"], row["variable"])] = row[
+            "units"
+        ]
+    return table
+
+
+def _problem_units(
+    table: dict[str, dict[tuple[str, str], str]], name: str, names: Sequence[str]
+) -> tuple[tuple[str, ...], str] | None:
+    """The units of one problem's variables and target, if the table has them."""
+    entry = table.get(name)
+    if entry is None:
+        return None
+    targets = [units for (role, _), units in entry.items() if role == "target"]
+    return tuple(entry[("input", n)] for n in names), targets[0]
 
 
 def strogatz_problems(folder: Path | None = None) -> list[Problem]:

@@ -118,7 +118,9 @@ def _fit(task: Task, data: Dataset) -> Fitted:
         np.errstate(all="ignore"),
     ):
         warnings.simplefilter("ignore")
-        found = TOOLS[task.tool].fit(data.X_train, data.y_train, task.budget, task.seed)
+        tool = TOOLS[task.tool]
+        options = {"units": task.problem.units} if tool.uses_units else {}
+        found = tool.fit(data.X_train, data.y_train, task.budget, task.seed, **options)
         return as_fitted(found)
 
 

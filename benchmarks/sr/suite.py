@@ -40,8 +40,10 @@ DEFAULT_SIMPLIFY_TIMEOUT = 30.0
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of the ground-truth suites."""
     parser.add_argument(
-        "--tools", nargs="+", metavar="TOOL", help="default: all available"
-    )
+        "--tools", nargs="+", metavar="TOOL",
+        help="default: all available but nalu_sr_units (nalu_sr given the "
+        "Feynman variables' SI units)",
+    )  # fmt: skip
     parser.add_argument(
         "--budget", type=float, metavar="S",
         help=f"seconds per fit, equal for every tool ({DEFAULT_BUDGET:g}; quick "
@@ -122,7 +124,7 @@ def select_tools(names: Sequence[str] | None) -> tuple[list[str], list[str]]:
     if unknown:
         raise ValueError(f"unknown tools {unknown}; known: {', '.join(TOOLS)}")
     chosen, skipped = [], []
-    for name in names or list(TOOLS):
+    for name in names or [n for n, tool in TOOLS.items() if tool.default]:
         reason = TOOLS[name].missing()
         if reason:
             skipped.append(f"{name} skipped ({reason})")

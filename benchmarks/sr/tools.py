@@ -4,6 +4,8 @@
 ``budget`` seconds and returns its formula as a SymPy expression over
 ``x0 .. x{n-1}``; :func:`predict` evaluates any such formula, so every tool is
 scored through the formula it reports, not through its own ``predict``.
+A tool with ``uses_units`` also gets the problem's physical units
+(``units=(X_units, y_units)``, ``None`` where the suite has none).
 ``Tool.missing()`` says why a tool cannot run here (``None`` when it can).
 A tool that says whether its formula is exact (nalu_sr's ``exact_``) returns
 a :class:`Fitted` instead; :func:`as_fitted` reads either.
@@ -43,7 +45,7 @@ class Fitted(NamedTuple):
     claims_exact: bool | None = None
 
 
-FitFunction = Callable[[np.ndarray, np.ndarray, float, int], "sympy.Expr | Fitted"]
+FitFunction = Callable[..., "sympy.Expr | Fitted"]
 
 
 def as_fitted(result: sympy.Expr | Fitted) -> Fitted:
@@ -65,6 +67,10 @@ class Tool:
     fit: FitFunction
     modules: tuple[str, ...] = ()
     requirement: Callable[[], str | None] | None = None
+    uses_units: bool = False
+    """``fit`` takes the problem's units as ``units=(X_units, y_units)``."""
+    default: bool = True
+    """Run when no tools are named."""
 
     def missing(self) -> str | None:
         """Why this tool cannot run here, or ``None`` when it can."""
@@ -103,6 +109,24 @@ def fit_nalu_sr(X: np.ndarray, y: np.ndarray, budget: float, seed: int) -> Fitte
     from nalu_sr import NALURegressor
 
     model = NALURegressor(max_time=budget, random_state=seed).fit(X, y)
+    return Fitted(rename_symbols(model.expression_, X.shape[1]), bool(model.exact_))
+
+
+def fit_nalu_sr_units(
+    X: np.ndarray,
+    y: np.ndarray,
+    budget: float,
+    seed: int,
+    units: tuple[tuple[str, ...], str] | None = None,
+) -> Fitted:
+    """NALURegressor as :func:`fit_nalu_sr`, given the variables' SI units."""
+    from nalu_sr import NALURegressor
+
+    model = NALURegressor(max_time=budget, random_state=seed)
+    if units is None:
+        model.fit(X, y)
+    else:
+        model.fit(X, y, X_units=list(units[0]), y_units=units[1])
     return Fitted(rename_symbols(model.expression_, X.shape[1]), bool(model.exact_))
 
 
@@ -208,6 +232,13 @@ def fit_pysr(X: np.ndarray, y: np.ndarray, budget: float, seed: int) -> sympy.Ex
 #: Every tool, by name, in report order.
 TOOLS: dict[str, Tool] = {
     "nalu_sr": Tool("nalu_sr", fit_nalu_sr, ("nalu_sr",)),
+    "nalu_sr_units": Tool(
+        "nalu_sr_units",
+        fit_nalu_sr_units,
+        ("nalu_sr",),
+        uses_units=True,
+        default=False,
+    ),
     "gplearn": Tool("gplearn", fit_gplearn, ("gplearn.genetic",)),
     "pyoperon": Tool("pyoperon", fit_pyoperon, ("pyoperon.sklearn",)),
     "ffx": Tool("ffx", fit_ffx, ("six", "ffx")),
