@@ -112,3 +112,18 @@ def test_weighted_measurements_example_finds_the_law_only_with_weights(
     assert sympy.simplify(results["weighted"] - truth) == 0
     assert sympy.simplify(results["unweighted"] - truth) != 0
     assert "weighted: T = 2*pi*sqrt(L)/sqrt(g)" in capsys.readouterr().out
+
+
+def test_physical_units_example_finds_the_relativistic_energy(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    example = load_example("physical_units")
+    results = example.main(max_time=None, compare=False)
+
+    m, v, c = sympy.symbols("m v c", real=True)
+    found = results["with_units"]
+    assert found["exact"]
+    assert (
+        sympy.simplify(found["formula"] - m * c**2 / sympy.sqrt(1 - v**2 / c**2)) == 0
+    )
+    assert "with_units: E = c**2*m/sqrt(1 - v**2/c**2)" in capsys.readouterr().out
