@@ -90,9 +90,12 @@ def fit_column(
     fraction = params["validation_fraction"]
     n_held_out = held_out_rows(len(y), fraction)
     grouped: list[Candidate] = []
+    groups_outcome = SearchOutcome()
     if units is not None and params["dimensional_analysis"]:
-        found = search_groups(params, data, config, random_state, units)
-        grouped = judge_candidates(found, check, data.symbols, n_held_out)
+        groups_outcome = search_groups(params, data, config, random_state, units)
+        grouped = judge_candidates(
+            groups_outcome.candidates, check, data.symbols, n_held_out
+        )
     config = _time_left(config, time.perf_counter() - started)
     # The search runs near unit scale; formulas return to the raw units.
     scales = decade_scales(X, y)
@@ -103,8 +106,11 @@ def fit_column(
         prior, X_search, y_search, weights, fraction, config, random_state
     )
     symbols = data.symbols
-    if any(candidate.exact for candidate in grouped):
+    # After an interrupt, the groups' formulas are all there is (if any).
+    if any(c.exact for c in grouped) or (grouped and _ended(groups_outcome)):
         outcome = resume if resume is not None else SearchOutcome()
+        outcome.interrupted = groups_outcome.interrupted
+        outcome.lost_workers = groups_outcome.lost_workers
     else:
         outcome = _search(split, symbols, config, plan, body_rows, resume, params)
     state = SearchState(
@@ -129,6 +135,11 @@ def _time_left(config: SearchConfig, spent: float) -> SearchConfig:
     return dataclasses.replace(
         config, max_time=max(config.max_time - spent, MIN_SEARCH_SECONDS)
     )
+
+
+def _ended(outcome: SearchOutcome) -> bool:
+    """Whether a search was interrupted or lost its workers (nothing follows)."""
+    return outcome.interrupted or outcome.lost_workers is not None
 
 
 def _add_grouped(outcome: SearchOutcome, grouped: Sequence[Candidate]) -> None:
@@ -178,7 +189,7 @@ def search_groups(
     config: SearchConfig,
     random_state: np.random.RandomState,
     units: Units,
-) -> list[Candidate]:
+) -> SearchOutcome:
     """Search the law over the inputs' dimensionless groups (Buckingham pi).
 
     The target divided by the basis's prefactor is searched as a function of
@@ -203,18 +214,18 @@ def search_groups(
 
     Returns
     -------
-    list of Candidate
-        Formulas over ``data.symbols`` (not yet judged); empty when the
-        units give no basis defined on every row.
+    SearchOutcome
+        Its candidates are formulas over ``data.symbols`` (not yet judged);
+        none when the units give no basis defined on every row.
     """
     for basis in dimensionless_bases(units, data.symbols)[:MAX_BASES]:
         features, target = basis.transform(data.X, data.y)
         if not (np.all(np.isfinite(features)) and np.all(np.isfinite(target))):
             continue
         if not basis.groups and not _proportional(features[:, 0], data):
-            return []  # every basis has the same lone prefactor
+            break  # every basis has the same lone prefactor
         return _search_basis(params, data, config, random_state, basis)
-    return []
+    return SearchOutcome()
 
 
 #: Without any group the law can only be ``y = C * prefactor``; when that
@@ -239,8 +250,8 @@ def _search_basis(
     config: SearchConfig,
     random_state: np.random.RandomState,
     basis: DimensionlessBasis,
-) -> list[Candidate]:
-    """Search ``y / prefactor = f(groups)``; return its formulas over the inputs."""
+) -> SearchOutcome:
+    """Search ``y / prefactor = f(groups)``; its formulas come over the inputs."""
     features, target = basis.transform(data.X, data.y)
     floor = LawCheck.from_data(
         features, target, data.weights, data.precision, params["tol"]
@@ -259,26 +270,39 @@ def _search_basis(
         data.X, data.y, fraction, copy.deepcopy(random_state), data.weights
     )
     names = [sympy.Dummy(f"pi{i}", real=True) for i in range(basis.n_features)]
+    # Rewriting may run past this search's share, never past the column's.
+    deadline = None if budget is None else time.perf_counter() + budget / GROUPS_SHARE
     outcome = _search(split, names, config, plan, body_rows, None, params)
     found = scales.restore_candidates(outcome.candidates, names)
     over_inputs = (
-        _over_inputs(candidate, basis, names, data.symbols, rows) for candidate in found
+        _over_inputs(candidate, basis, (names, data.symbols), rows, deadline)
+        for candidate in found
     )
-    return [candidate for candidate in over_inputs if candidate is not None]
+    outcome.candidates = [c for c in over_inputs if c is not None]
+    return outcome
 
 
 def _over_inputs(
     candidate: Candidate,
     basis: DimensionlessBasis,
-    names: Sequence[sympy.Symbol],
-    symbols: Sequence[sympy.Symbol],
+    names_and_symbols: tuple[Sequence[sympy.Symbol], Sequence[sympy.Symbol]],
     rows: Split,
+    deadline: float | None,
 ) -> Candidate | None:
-    """Rewrite a formula over groups over the inputs; score it on the raw rows."""
+    """Rewrite a formula over groups over the inputs; score it on the raw rows.
+
+    ``names_and_symbols`` are the groups' symbols and the inputs'; no
+    simplification step starts after ``deadline``.
+    """
+    names, symbols = names_and_symbols
     expression = basis.restore(candidate.expression, names, symbols)
     max_ops = 0 if expression.atoms(sympy.Float) else _SIMPLIFY_MAX_OPS
     expression = simplify_checked(
-        expression, symbols, rows.X_val[:_SIMPLIFY_CHECK_ROWS], max_ops=max_ops
+        expression,
+        symbols,
+        rows.X_val[:_SIMPLIFY_CHECK_ROWS],
+        max_ops=max_ops,
+        deadline=deadline,
     )
     predict = CallableExpression(expression, symbols)
     try:

@@ -1,5 +1,6 @@
 """nalu_sr.dimensionless: Buckingham pi bases, and the fit over groups."""
 
+import warnings
 from fractions import Fraction
 
 import numpy as np
@@ -179,3 +180,25 @@ def test_a_law_with_a_constant_the_data_lack_is_still_found_with_units():
         sympy.simplify(model.expression_ - (v0_ * t_ - sympy.Rational(49, 10) * t_**2))
         == 0
     )
+
+
+def test_an_interrupted_search_over_groups_ends_the_fit(monkeypatch):
+    import nalu_sr._column_fit as column_fit
+    from nalu_sr.extraction.candidate import Candidate
+    from nalu_sr.search import SearchOutcome
+
+    calls = []
+
+    def interrupted(split, symbols, *args):
+        calls.append([str(s) for s in symbols])
+        found = Candidate(symbols[0], 1, 0.5, 0.5, "power", 1, 0)
+        return SearchOutcome(candidates=[found], interrupted=True)
+
+    monkeypatch.setattr(column_fit, "_search", interrupted)
+    X, y = _relativistic(60)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        NALURegressor(random_state=0).fit(X, y, **UNITS)
+    assert any("search interrupted" in str(w.message) for w in caught)
+    assert len(calls) == 1  # the groups' search only, over one group
+    assert len(calls[0]) == 1
