@@ -46,6 +46,7 @@ SUITES: dict[str, Suite] = {
     ),
     "arithmetic": Suite("benchmarks.sr.suite", _SR),
     "functions": Suite("benchmarks.sr.suite", _SR),
+    "law-classes": Suite("benchmarks.sr.suite", _SR),
     "feynman": Suite("benchmarks.sr.suite", _SR),
     "strogatz": Suite("benchmarks.sr.suite", _SR),
     "parallel": Suite(

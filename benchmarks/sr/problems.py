@@ -25,7 +25,7 @@ from sympy.parsing.sympy_parser import parse_expr
 from benchmarks._common import shared_benchmarks_dir
 
 #: The suites this module can load.
-SUITES = ("arithmetic", "functions", "feynman", "strogatz")
+SUITES = ("arithmetic", "functions", "law-classes", "feynman", "strogatz")
 #: Sampling range of every variable of the arithmetic suite.
 ARITHMETIC_RANGE = (1.0, 5.0)
 #: SI units of every Feynman variable and target (written for this project
@@ -181,6 +181,72 @@ def function_problems() -> list[Problem]:
     return problems
 
 
+#: The law classes of issue 18 that one function per term does not reach:
+#: class -> laws of our own (not formulas from the literature). Each law is
+#: run on every range of :data:`LAW_CLASS_RANGES` its domain allows.
+LAW_CLASSES: dict[str, tuple[str, ...]] = {
+    "product": (
+        "sin(2*x0)*exp(x1/2)",
+        "cos(x0)*log(x1 + 3)",
+        "exp(-x0)*sin(3*x0)",
+        "x0*tanh(x1)*cos(x1)",
+    ),
+    "nested": (
+        "exp(sin(x0))",
+        "log(exp(x0) + 1)",
+        "sin(exp(x0/2))",
+        "sqrt(exp(x0) + x1**2)",
+    ),
+    "sum": (
+        "sin(x0**2) + cos(x0 + x1)",
+        "exp(-x0**2) + log(x1**2 + 1)",
+        "sin(x0) + cos(2*x1) + x0*x1",
+        "2*cos(x0*x1) - sin(x0 - x1**2)",
+    ),
+    "hyperbolic": (
+        "sinh(x0) + x1",
+        "x1*cosh(x0/2)",
+        "asinh(2*x0)",
+        "sinh(x0)/cosh(x1)",
+    ),
+    "wide-sum": (
+        "sqrt(x0**2 + 2*x1**2 + x2**2)",
+        "sin(x0 + 2*x1 - x2)",
+        "exp(-(x0 + x1 + x2 + x3)/4)",
+        "1/sqrt(1 + x0**2 + x1**2 + x2**2 + x3**2)",
+    ),
+}
+#: Two ranges per law: one positive, one holding negatives and zero.
+LAW_CLASS_RANGES: dict[str, tuple[float, float]] = {
+    "positive": (0.5, 3.0),
+    "signed": (-2.0, 2.0),
+}
+
+
+def law_class_problems() -> list[Problem]:
+    """Every law of :data:`LAW_CLASSES` on each of :data:`LAW_CLASS_RANGES`.
+
+    Named ``class:law@range``; every variable of a problem shares its range.
+    """
+    problems = []
+    for law_class, formulas in LAW_CLASSES.items():
+        for formula in formulas:
+            names = [f"x{i}" for i in range(4) if f"x{i}" in formula]
+            for range_name, bounds in LAW_CLASS_RANGES.items():
+                ranges = (bounds,) * len(names)
+                symbols = declare_symbols(names, ranges)
+                problems.append(
+                    Problem(
+                        name=f"{law_class}:{formula.replace(' ', '')}@{range_name}",
+                        suite="law-classes",
+                        truth=parse_formula(formula, symbols),
+                        symbols=tuple(symbols.values()),
+                        ranges=ranges,
+                    )
+                )
+    return problems
+
+
 def arithmetic_problems() -> list[Problem]:
     """The 14 arithmetic formulas, every variable sampled from U(1, 5)."""
     problems = []
@@ -315,6 +381,7 @@ def load_problems(suite: str) -> list[Problem]:
     loaders = {
         "arithmetic": arithmetic_problems,
         "functions": function_problems,
+        "law-classes": law_class_problems,
         "feynman": feynman_problems,
         "strogatz": strogatz_problems,
     }

@@ -30,7 +30,9 @@ DESCRIPTION = (
 )
 
 #: ``--quick``: every n-th problem of a suite (1: all of them).
-QUICK_EVERY = {"arithmetic": 1, "functions": 3, "feynman": 10, "strogatz": 4}
+QUICK_EVERY = {
+    "arithmetic": 1, "functions": 3, "law-classes": 4, "feynman": 10, "strogatz": 4,
+}  # fmt: skip
 QUICK_NOISE = (0.0, 0.01)
 QUICK_BUDGET = 5.0
 DEFAULT_BUDGET = 60.0
