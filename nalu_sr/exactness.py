@@ -28,6 +28,7 @@ import numpy as np
 import sympy
 from scipy import optimize
 
+from nalu_sr._lack_of_fit import residuals_are_noise
 from nalu_sr._thresholds import SYMBOLIC_MAX_ERROR
 from nalu_sr.export.numpy import CallableExpression
 from nalu_sr.linalg import relative_error, weighted_mean
@@ -411,13 +412,16 @@ class LawCheck:
     def extrapolates_like_noise(
         self, expression: sympy.Expr, symbols: Sequence[sympy.Symbol]
     ) -> bool:
-        """Whether a formula extrapolates as a law under noise does.
+        """Whether a formula extrapolates, and misses, as a law under noise does.
 
         Refitted on the inner rows, a law misses the outer rows by about the
         noise, as it does when fitted on every row; an approximation misses
         them by far more (its constants were bent to the range). The refitted
         error must be at most :data:`NOISY_LAW_FACTOR` times the formula's
-        own error on the outer rows.
+        own error on the outer rows. And a law's residuals are the noise,
+        where an approximation's are a smooth function of the inputs: the
+        residuals of neighbouring rows must not be correlated
+        (:func:`~nalu_sr._lack_of_fit.residuals_are_noise`).
 
         Parameters
         ----------
@@ -434,7 +438,12 @@ class LawCheck:
         if not (math.isfinite(own) and math.isfinite(refitted)):
             return False
         floor = self._floor_of(outer_rows(self.X))
-        return refitted <= NOISY_LAW_FACTOR * max(own, floor)
+        if refitted > NOISY_LAW_FACTOR * max(own, floor):
+            return False
+        formula = _parametrise(expression, symbols)
+        with np.errstate(all="ignore"):
+            residuals = self.y - formula(self.X, formula.start)
+        return residuals_are_noise(self.X, residuals)
 
 
 def free_constants(expression: sympy.Expr) -> int:

@@ -152,3 +152,16 @@ def test_an_approximation_bent_to_a_narrow_range_does_not():
     check = LawCheck.from_data(X, y, None, np.float64)
     assert not check.extrapolates_like_noise(a * x0**2 + b * x0 + c, [x0])
     assert check.extrapolates_like_noise(sympy.exp(x0), [x0])
+
+
+def test_an_approximation_with_snapped_constants_does_not_pass_as_a_law():
+    # sin(2*x0)*exp(x1/2) on [0.5, 3], noise free, by a formula whose
+    # constants snapped to simple numbers: refitting them changes little,
+    # but its residuals are a smooth function of the inputs, not noise.
+    rng = np.random.default_rng(0)
+    X = rng.uniform(0.5, 3, size=(750, 2))
+    y = np.sin(2 * X[:, 0]) * np.exp(X[:, 1] / 2)
+    check = LawCheck.from_data(X, y, None, np.float64)
+    bent = (49 * x1**2 / sympy.pi**2 + 18) * sympy.sin(2 * x0) / 14
+    assert check.within_noise(check.loss(bent, [x0, x1]))
+    assert not check.extrapolates_like_noise(bent, [x0, x1])
