@@ -96,7 +96,7 @@ def fit_column(
         grouped = judge_candidates(
             groups_outcome.candidates, check, data.symbols, n_held_out
         )
-    config = _time_left(config, time.perf_counter() - started)
+        config = _time_left(config, time.perf_counter() - started)
     # The search runs near unit scale; formulas return to the raw units.
     scales = decade_scales(X, y)
     X_search, y_search = scales.normalise(X, y)
