@@ -98,6 +98,8 @@ class DecadeScales:
             if k != 0
         }
         restored = expression.xreplace(mapping) if mapping else expression
+        if mapping and restored.has(sympy.log):
+            restored = _split_decade_logs(restored)
         return restored * ten**self.target if self.target else restored
 
     def restore_candidates(
@@ -126,6 +128,58 @@ class DecadeScales:
             dataclasses.replace(c, expression=self.restore(c.expression, symbols))
             for c in candidates
         ]
+
+
+#: Numbers that add up to within this share of their sizes are rounding: 0.
+CANCELLED_RTOL = 1e-12
+
+
+def _split_decade_logs(expression: sympy.Expr) -> sympy.Expr:
+    """Write ``log(x/10**k)`` as ``log(x) - k*log(10)`` and add up the numbers.
+
+    A law ``log(x)`` found on ``x / 10**5`` comes back as
+    ``log(x/100000) + 11.5129254649702``: the fitted intercept is
+    ``5*log(10)`` in floating point, and the two cancel to rounding.
+    """
+
+    def decade(node: sympy.Expr) -> bool:
+        if not (isinstance(node, sympy.log) and bool(node.args[0].is_Mul)):
+            return False
+        return any(_power_of_ten(f) for f in node.args[0].args)
+
+    def split(node: sympy.Expr) -> sympy.Expr:
+        factors = node.args[0].args
+        tens = [f for f in factors if _power_of_ten(f)]
+        rest = sympy.Mul(*(f for f in factors if not _power_of_ten(f)))
+        return sympy.log(rest) + sum(sympy.log(f) for f in tens)
+
+    expanded = expression.replace(decade, split)
+    return expanded.replace(lambda n: isinstance(n, sympy.Add), _add_up_numbers)
+
+
+def _power_of_ten(factor: sympy.Expr) -> bool:
+    if not factor.is_Rational or factor <= 0:
+        return False
+    value = sympy.Rational(factor)
+    for number in (value.p, value.q):
+        while number % 10 == 0:
+            number //= 10
+        if number != 1:
+            return False
+    return bool(value != 1)
+
+
+def _add_up_numbers(node: sympy.Add) -> sympy.Expr:
+    """Add a sum's numbers into one float once a float is among them."""
+    numbers = [term for term in node.args if term.is_number]
+    if len(numbers) < 2 or not any(term.atoms(sympy.Float) for term in numbers):
+        return node
+    total = float(sum(float(term) for term in numbers))
+    size = sum(abs(float(term)) for term in numbers)
+    rest = [term for term in node.args if not term.is_number]
+    if abs(total) <= CANCELLED_RTOL * size:
+        return sympy.Add(*rest)
+    return sympy.Add(*rest, sympy.Float(total))
 
 
 def decade_scales(X: np.ndarray, y: np.ndarray) -> DecadeScales:

@@ -225,3 +225,25 @@ def test_float32_input_finds_the_same_law_with_functions():
     assert sympy.simplify(from_32.expression_ - x1 * sympy.sin(x0)) == 0
     assert from_32.expression_ == from_64.expression_
     assert from_32.loss_ == from_64.loss_
+
+
+def test_a_log_of_a_rescaled_input_comes_back_without_the_decade():
+    scales = DecadeScales((5, 0), 0)
+    # log(x0/10**5) + 5*log(10) in floating point is log(x0).
+    found = sympy.log(x0) + sympy.Float(5 * np.log(10)) + x1
+    assert scales.restore(found, [x0, x1]) == sympy.log(x0) + x1
+    # A fitted intercept that does not cancel stays one float.
+    restored = scales.restore(2 * sympy.log(x0) + sympy.Float(3.0), [x0, x1])
+    (number,) = restored.atoms(sympy.Float)
+    assert float(number) == pytest.approx(3.0 - 10 * np.log(10), rel=1e-14)
+    assert restored.has(sympy.log(x0))
+    # Exact numbers stay exact.
+    assert scales.restore(sympy.log(x0), [x0, x1]) == sympy.log(x0) - sympy.log(10**5)
+
+
+@pytest.mark.parametrize(("low", "high"), [(1.0, 100.0), (1e3, 1e6), (1e-6, 1e-3)])
+def test_log_is_found_on_wide_and_far_ranges(low, high):
+    X = np.random.default_rng(0).uniform(low, high, size=(200, 1))
+    model = NALURegressor(random_state=0).fit(X, np.log(X[:, 0]))
+    assert model.exact_
+    assert model.expression_ == sympy.log(sympy.Symbol("x0", real=True))

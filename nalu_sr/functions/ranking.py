@@ -28,6 +28,9 @@ from nalu_sr.functions.terms import Term, monomial
 from nalu_sr.primitives import Primitive
 
 _MAX_INNER = 60.0
+#: Primitives that grow more slowly than their argument and absorb its scale
+#: in the head: any argument magnitude is usable (``log(x)`` on [1, 100]).
+_ANY_ARGUMENT = frozenset({"log", "sqrt"})
 _MAX_VALUE = 1e12
 _MAX_OWN_EXPONENT = 4
 
@@ -52,7 +55,7 @@ def _base_terms(
             for scale, offset in starts_of(primitive):
                 inner = float(scale) * values[:, kept] + float(offset)
                 column = _apply(primitive, inner)
-                usable = _usable(inner, column)
+                usable = _usable(inner, column, primitive.name in _ANY_ARGUMENT)
                 for i, good in zip(kept, usable.tolist(), strict=True):
                     if good:
                         argument = dictionary.arguments[i]
@@ -78,9 +81,18 @@ def _apply(primitive: Primitive, inner: torch.Tensor) -> torch.Tensor:
     )
 
 
-def _usable(inner: torch.Tensor, value: torch.Tensor) -> torch.Tensor:
-    """Columns whose argument is bounded and whose value is finite and varies."""
+def _usable(
+    inner: torch.Tensor, value: torch.Tensor, any_magnitude: bool
+) -> torch.Tensor:
+    """Columns whose value is finite and varies, and whose argument is bounded.
+
+    The bound keeps ``exp`` from overflowing and ``sin`` from oscillating
+    faster than the rows sample it; ``log`` and ``sqrt`` take any argument
+    (``any_magnitude``: ``log(x)`` with ``x`` up to 100).
+    """
     bounded = (inner.abs() <= _MAX_INNER).all(dim=0)
+    if any_magnitude:
+        bounded = torch.ones_like(bounded)
     finite = torch.isfinite(value).all(dim=0)
     magnitude = value.abs().amax(dim=0) < _MAX_VALUE
     varies = torch.nan_to_num(value.std(dim=0, correction=0), nan=0.0) > 0
