@@ -25,7 +25,7 @@ from nalu_sr._fit_data import (
     search_threads,
     split_rows,
 )
-from nalu_sr._outputs import OutputData, fit_warnings
+from nalu_sr._outputs import MIN_OUTPUT_SECONDS, OutputData, fit_warnings
 from nalu_sr._progress import SearchProgress
 from nalu_sr._warm_start import (
     SearchState,
@@ -38,14 +38,11 @@ from nalu_sr.dimensions import Units
 from nalu_sr.exactness import LawCheck
 from nalu_sr.export.numpy import CallableExpression
 from nalu_sr.extraction.candidate import Candidate, Split, expression_complexity
-from nalu_sr.extraction.simplify import simplify_checked
-from nalu_sr.linalg import relative_error
+from nalu_sr.extraction.simplify import simplify_found
+from nalu_sr.linalg import relative_error, weighted_mean
 from nalu_sr.search import PlanEntry, SearchConfig, SearchOutcome
 from nalu_sr.search_jobs import run_search
 from nalu_sr.selection import FittedFormulas, choose, judge_candidates
-
-_SIMPLIFY_CHECK_ROWS = 64
-_SIMPLIFY_MAX_OPS = 200
 
 
 def fit_column(
@@ -133,7 +130,7 @@ def _time_left(config: SearchConfig, spent: float) -> SearchConfig:
     if config.max_time is None or spent <= 0:
         return config
     return dataclasses.replace(
-        config, max_time=max(config.max_time - spent, MIN_SEARCH_SECONDS)
+        config, max_time=max(config.max_time - spent, MIN_OUTPUT_SECONDS)
     )
 
 
@@ -179,8 +176,6 @@ def _search(
 GROUPS_SHARE = 0.5
 #: Bases of groups tried, simplest first, until one is defined on every row.
 MAX_BASES = 8
-#: A search is never given less than this (seconds).
-MIN_SEARCH_SECONDS = 1e-3
 
 
 def search_groups(
@@ -224,7 +219,9 @@ def search_groups(
             continue
         if not basis.groups and not _proportional(features[:, 0], data):
             break  # every basis has the same lone prefactor
-        return _search_basis(params, data, config, random_state, basis)
+        return _search_basis(
+            params, data, config, random_state, (basis, features, target)
+        )
     return SearchOutcome()
 
 
@@ -237,9 +234,10 @@ MAX_PROPORTIONAL_LOSS = 0.05
 
 def _proportional(prefactor: np.ndarray, data: OutputData) -> bool:
     """Whether the target is nearly a constant times ``prefactor``."""
-    weights = np.ones(len(prefactor)) if data.weights is None else data.weights
     y = np.asarray(data.y, dtype=np.float64)
-    scale = float(np.sum(weights * prefactor * y) / np.sum(weights * prefactor**2))
+    scale = weighted_mean(prefactor * y, data.weights) / weighted_mean(
+        prefactor**2, data.weights
+    )
     loss = relative_error(scale * prefactor, y, data.weights)
     return math.isfinite(loss) and loss <= MAX_PROPORTIONAL_LOSS
 
@@ -249,13 +247,21 @@ def _search_basis(
     data: OutputData,
     config: SearchConfig,
     random_state: np.random.RandomState,
-    basis: DimensionlessBasis,
+    transformed: tuple[DimensionlessBasis, np.ndarray, np.ndarray],
 ) -> SearchOutcome:
-    """Search ``y / prefactor = f(groups)``; its formulas come over the inputs."""
-    features, target = basis.transform(data.X, data.y)
+    """Search ``y / prefactor = f(groups)``; its formulas come over the inputs.
+
+    ``transformed`` is the basis with its groups' values and the target
+    divided by its prefactor (:meth:`DimensionlessBasis.transform`).
+    """
+    basis, features, target = transformed
     floor = LawCheck.from_data(
         features, target, data.weights, data.precision, params["tol"]
     ).floor
+    # Rewriting may run past this search's share, never past the column's.
+    deadline = (
+        None if config.max_time is None else time.perf_counter() + config.max_time
+    )
     budget = None if config.max_time is None else config.max_time * GROUPS_SHARE
     config = dataclasses.replace(config, max_time=budget, stop_loss=floor)
     scales = decade_scales(features, target)
@@ -270,8 +276,6 @@ def _search_basis(
         data.X, data.y, fraction, copy.deepcopy(random_state), data.weights
     )
     names = [sympy.Dummy(f"pi{i}", real=True) for i in range(basis.n_features)]
-    # Rewriting may run past this search's share, never past the column's.
-    deadline = None if budget is None else time.perf_counter() + budget / GROUPS_SHARE
     outcome = _search(split, names, config, plan, body_rows, None, params)
     found = scales.restore_candidates(outcome.candidates, names)
     over_inputs = (
@@ -296,14 +300,7 @@ def _over_inputs(
     """
     names, symbols = names_and_symbols
     expression = basis.restore(candidate.expression, names, symbols)
-    max_ops = 0 if expression.atoms(sympy.Float) else _SIMPLIFY_MAX_OPS
-    expression = simplify_checked(
-        expression,
-        symbols,
-        rows.X_val[:_SIMPLIFY_CHECK_ROWS],
-        max_ops=max_ops,
-        deadline=deadline,
-    )
+    expression = simplify_found(expression, symbols, rows.X_val, deadline)
     predict = CallableExpression(expression, symbols)
     try:
         with np.errstate(all="ignore"):

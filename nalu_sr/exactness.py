@@ -243,12 +243,11 @@ def extrapolation_loss(
         more inner rows than free constants or the formula cannot be
         evaluated there.
     """
-    return _outer_errors(expression, symbols, X, y, weights)[1]
+    return _outer_errors(_parametrise(expression, symbols), X, y, weights)[1]
 
 
 def _outer_errors(
-    expression: sympy.Expr,
-    symbols: Sequence[sympy.Symbol],
+    formula: _Parametrised,
     X: np.ndarray,
     y: np.ndarray,
     weights: np.ndarray | None,
@@ -260,7 +259,6 @@ def _outer_errors(
     """
     outer = outer_rows(X)
     inner = ~outer
-    formula = _parametrise(expression, symbols)
     if int(inner.sum()) <= len(formula.start) or not outer.any():
         return math.inf, math.inf
     w_outer = _take(weights, outer)
@@ -434,13 +432,13 @@ class LawCheck:
         -------
         bool
         """
-        own, refitted = _outer_errors(expression, symbols, self.X, self.y, self.weights)
+        formula = _parametrise(expression, symbols)
+        own, refitted = _outer_errors(formula, self.X, self.y, self.weights)
         if not (math.isfinite(own) and math.isfinite(refitted)):
             return False
         floor = self._floor_of(outer_rows(self.X))
         if refitted > NOISY_LAW_FACTOR * max(own, floor):
             return False
-        formula = _parametrise(expression, symbols)
         with np.errstate(all="ignore"):
             residuals = self.y - formula(self.X, formula.start)
         return residuals_are_noise(self.X, residuals)

@@ -320,9 +320,8 @@ def feynman_units(
     """
     table: dict[str, dict[tuple[str, str], str]] = {}
     for row in _read_csv(path):
-        table.setdefault(row["problem"], {})[(row["role"], row["variable"])] = row[
-            "units"
-        ]
+        entry = table.setdefault(row["problem"], {})
+        entry[(row["role"], row["variable"])] = row["units"]
     return table
 
 

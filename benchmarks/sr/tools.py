@@ -104,22 +104,18 @@ def predict(expr: sympy.Expr, X: np.ndarray) -> np.ndarray:
     return np.broadcast_to(values.astype(float), (len(X),)).copy()
 
 
-def fit_nalu_sr(X: np.ndarray, y: np.ndarray, budget: float, seed: int) -> Fitted:
-    """NALURegressor with default settings and ``max_time=budget``, with ``exact_``."""
-    from nalu_sr import NALURegressor
-
-    model = NALURegressor(max_time=budget, random_state=seed).fit(X, y)
-    return Fitted(rename_symbols(model.expression_, X.shape[1]), bool(model.exact_))
-
-
-def fit_nalu_sr_units(
+def fit_nalu_sr(
     X: np.ndarray,
     y: np.ndarray,
     budget: float,
     seed: int,
     units: tuple[tuple[str, ...], str] | None = None,
 ) -> Fitted:
-    """NALURegressor as :func:`fit_nalu_sr`, given the variables' SI units."""
+    """NALURegressor with default settings and ``max_time=budget``, with ``exact_``.
+
+    With ``units`` (the ``nalu_sr_units`` tool) it is given the variables'
+    SI units as ``X_units`` and ``y_units``.
+    """
     from nalu_sr import NALURegressor
 
     model = NALURegressor(max_time=budget, random_state=seed)
@@ -234,7 +230,7 @@ TOOLS: dict[str, Tool] = {
     "nalu_sr": Tool("nalu_sr", fit_nalu_sr, ("nalu_sr",)),
     "nalu_sr_units": Tool(
         "nalu_sr_units",
-        fit_nalu_sr_units,
+        fit_nalu_sr,
         ("nalu_sr",),
         uses_units=True,
         default=False,

@@ -19,12 +19,11 @@ from nalu_sr._thresholds import POOR_FIT_LOSS, SYMBOLIC_MAX_ERROR
 from nalu_sr.extraction.constants import exact_replacements, loose_replacements
 from nalu_sr.extraction.emit import emit
 from nalu_sr.extraction.graph import build_graph, prune
-from nalu_sr.extraction.simplify import simplify_checked
+from nalu_sr.extraction.simplify import CHECK_ROWS, simplify_checked
 from nalu_sr.linalg import least_squares, relative_error, weighted_mean
 from nalu_sr.units import LinearCombination, LinearOutput, SnappedUnit
 from nalu_sr.units.snapped import Number
 
-_SIMPLIFY_CHECK_ROWS = 64
 #: Relative loss growth accepted when a term is pruned or a constant simplified.
 ACCEPTED_LOSS_GROWTH = 1.5
 #: ... but never more than this much added relative loss (a share of the
@@ -394,7 +393,7 @@ def _emit_formula(
     (expression,) = emit(graph, symbols)
     expression = _assume_observed_signs(expression, symbols, split.X_train)
     return simplify_checked(
-        expression, symbols, split.X_val[:_SIMPLIFY_CHECK_ROWS], deadline=deadline
+        expression, symbols, split.X_val[:CHECK_ROWS], deadline=deadline
     )
 
 

@@ -40,6 +40,45 @@ FULL_SIMPLIFY_DIVISOR = 20
 Step = Callable[[sympy.Expr], sympy.Expr]
 
 
+#: Validation rows a found formula's simplification is checked on.
+CHECK_ROWS = 64
+#: Operations up to which a found law gets the full simplification steps.
+FOUND_MAX_OPS = 200
+
+
+def simplify_found(
+    expr: sympy.Expr,
+    symbols: Sequence[sympy.Symbol],
+    X_val: np.ndarray,
+    deadline: float | None = None,
+) -> sympy.Expr:
+    """Simplify a formula a search found, checked on the first validation rows.
+
+    An approximation (float constants) is only tidied: SymPy's polynomial
+    steps on its fitted powers and functions filled 24 GB on one Feynman law.
+
+    Parameters
+    ----------
+    expr : sympy.Expr
+        The formula.
+    symbols : sequence of sympy.Symbol
+        One symbol per column of ``X_val``.
+    X_val : numpy.ndarray
+        Validation rows; the first :data:`CHECK_ROWS` check each step.
+    deadline : float or None, default=None
+        No step starts after this :func:`time.perf_counter` time.
+
+    Returns
+    -------
+    sympy.Expr
+        The simplified formula, equal to ``expr`` on the rows.
+    """
+    max_ops = 0 if expr.atoms(sympy.Float) else FOUND_MAX_OPS
+    return simplify_checked(
+        expr, symbols, X_val[:CHECK_ROWS], max_ops=max_ops, deadline=deadline
+    )
+
+
 def simplify_checked(
     expr: sympy.Expr,
     symbols: Sequence[sympy.Symbol],

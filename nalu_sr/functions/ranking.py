@@ -90,13 +90,13 @@ def _usable(
     faster than the rows sample it; ``log`` and ``sqrt`` take any argument
     (``any_magnitude``: ``log(x)`` with ``x`` up to 100).
     """
-    bounded = (inner.abs() <= _MAX_INNER).all(dim=0)
-    if any_magnitude:
-        bounded = torch.ones_like(bounded)
     finite = torch.isfinite(value).all(dim=0)
     magnitude = value.abs().amax(dim=0) < _MAX_VALUE
     varies = torch.nan_to_num(value.std(dim=0, correction=0), nan=0.0) > 0
-    return bounded & finite & magnitude & varies
+    usable = finite & magnitude & varies
+    if any_magnitude:
+        return usable
+    return usable & (inner.abs() <= _MAX_INNER).all(dim=0)
 
 
 class Ranker:

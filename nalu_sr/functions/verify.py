@@ -24,7 +24,7 @@ from nalu_sr.extraction.candidate import (
     fit_head,
     symbolic_fit,
 )
-from nalu_sr.extraction.simplify import simplify_checked
+from nalu_sr.extraction.simplify import simplify_found
 from nalu_sr.functions.refine import (
     degenerate,
     fitted_slots,
@@ -35,9 +35,6 @@ from nalu_sr.functions.terms import Term, term_matrix
 from nalu_sr.functions.transforms import TargetTransform, noise_weights
 from nalu_sr.linalg import relative_error
 from nalu_sr.units.snapped import to_sympy_number
-
-_SIMPLIFY_CHECK_ROWS = 64
-_SIMPLIFY_MAX_OPS = 200
 
 
 def to_candidate(
@@ -64,15 +61,7 @@ def to_candidate(
         return None
     terms, head, train_loss, val_loss = fitted
     expression = transform.inverse_sympy(_head_expression(head, terms, symbols))
-    # An approximation (float constants) is only tidied: SymPy's polynomial
-    # steps on its fitted powers and functions filled 24 GB on one Feynman law.
-    expression = simplify_checked(
-        expression,
-        symbols,
-        split.X_val[:_SIMPLIFY_CHECK_ROWS],
-        max_ops=0 if expression.atoms(sympy.Float) else _SIMPLIFY_MAX_OPS,
-        deadline=deadline,
-    )
+    expression = simplify_found(expression, symbols, split.X_val, deadline)
     return Candidate(
         expression=expression,
         complexity=expression_complexity(expression),
