@@ -36,6 +36,7 @@ from nalu_sr.extraction.candidate import (
     hidden_features,
 )
 from nalu_sr.functions import FunctionSearch, FunctionSearchConfig
+from nalu_sr.functions.stacking import exponentials, level_features
 from nalu_sr.linalg import least_squares, relative_error
 from nalu_sr.model import StackedModel
 from nalu_sr.primitives import (
@@ -340,9 +341,13 @@ def _function_round(
         beam_width=width.beam_width,
         n_children=width.n_children,
     )
-    search = outcome.paused_round or FunctionSearch(
-        context.split, context.symbols, settings
-    )
+    search = outcome.paused_round
+    if search is None:
+        features = _features(outcome, context, width)
+        if width.depth > 1 and not features:
+            outcome.n_rounds += 1  # nothing to stack on: the round is done
+            return
+        search = FunctionSearch(context.split, context.symbols, settings, features)
     outcome.paused_round = None
     for candidate in search.run(deadline):
         _add(outcome, candidate, None, [])
@@ -352,21 +357,52 @@ def _function_round(
         outcome.paused_round = search
 
 
+def _features(
+    outcome: SearchOutcome, context: _Context, width: FunctionRound
+) -> list[sympy.Expr]:
+    """Return the features a second-level round searches over (none at the first)."""
+    split = context.split
+    rows = np.concatenate([split.X_train, split.X_val])
+    if width.features == "found":
+        return level_features(outcome.candidates, context.symbols, rows)
+    if width.features == "exponentials":
+        return exponentials(context.symbols, rows)
+    return []
+
+
 @dataclass(frozen=True)
 class FunctionRound:
-    """How wide one round of the function search is (see FUNCTION_ROUNDS)."""
+    """How wide one round of the function search is, and what it stacks on.
+
+    A round of the first level searches over the inputs (``features`` is
+    empty); one of the second level searches over the inputs and features
+    (:mod:`nalu_sr.functions.stacking`): the function applications of the
+    formulas found so far (``"found"``) or the inputs' exponentials
+    (``"exponentials"``).
+    """
 
     max_terms: int
     beam_width: int
     n_children: int
+    features: str = ""
+
+    @property
+    def depth(self) -> int:
+        """1 for a round over the inputs, 2 for one over features too."""
+        return 2 if self.features else 1
 
 
-#: Rounds of the function search: the first always runs, the wider ones only
-#: while ``max_time`` leaves time.
+#: Rounds of the function search: the first always runs, the others only
+#: while ``max_time`` leaves time; each level's narrow round comes before the
+#: first level's wider ones.
 FUNCTION_ROUNDS: tuple[FunctionRound, ...] = (
     FunctionRound(3, 3, 5),
     FunctionRound(3, 6, 10),
+    FunctionRound(3, 3, 5, "exponentials"),
+    FunctionRound(3, 3, 5, "found"),
     FunctionRound(4, 10, 16),
+    FunctionRound(3, 6, 10, "exponentials"),
+    FunctionRound(3, 6, 10, "found"),
     FunctionRound(4, 16, 24),
 )
 

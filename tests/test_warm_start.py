@@ -114,7 +114,7 @@ def test_function_rounds_interrupted_run_again(monkeypatch):
     class Searched:
         finished = True
 
-        def __init__(self, split, symbols, settings):
+        def __init__(self, split, symbols, settings, features=()):
             self.width = settings.beam_width
 
         def run(self, deadline=None):
@@ -129,7 +129,9 @@ def test_function_rounds_interrupted_run_again(monkeypatch):
     model = _fit(NALURegressor(warm_start=True, **params), X, y)
     assert widths == [3, 6]
     _fit(model, X, y)
-    assert widths == [3, 6, 6, 10, 16]
+    # the second level's rounds over the exponentials run; those over the
+    # found functions have nothing to stack on (no formula was found)
+    assert widths == [3, 6, 6, 3, 10, 6, 16]
 
 
 def test_without_warm_start_no_state_is_kept():

@@ -24,6 +24,7 @@ from nalu_sr.functions.dictionary import (
     starts_of,
     term_complexity,
 )
+from nalu_sr.functions.refine import free_slots
 from nalu_sr.functions.terms import Term, monomial
 from nalu_sr.primitives import Primitive
 
@@ -52,20 +53,68 @@ def _base_terms(
             ]
             if not kept:
                 continue
-            for scale, offset in starts_of(primitive):
-                inner = float(scale) * values[:, kept] + float(offset)
+            starts = [
+                (torch.full((len(kept),), float(scale)), offset_vector, scale, offset)
+                for scale, offset in starts_of(primitive)
+                for offset_vector in [torch.full((len(kept),), float(offset))]
+            ]
+            starts += _ranged_starts(primitive, values[:, kept])
+            for scales, offsets, scale, offset in starts:
+                inner = scales * values[:, kept] + offsets
                 column = _apply(primitive, inner)
                 usable = _usable(inner, column, primitive.name in _ANY_ARGUMENT)
-                for i, good in zip(kept, usable.tolist(), strict=True):
+                for k, (i, good) in enumerate(zip(kept, usable.tolist(), strict=True)):
                     if good:
-                        argument = dictionary.arguments[i]
                         terms.append(
-                            Term(no_factor, primitive, argument, scale, offset)
+                            Term(
+                                no_factor,
+                                primitive,
+                                dictionary.arguments[i],
+                                float(scales[k]) if scale is None else scale,
+                                float(offsets[k]) if offset is None else offset,
+                            )
                         )
                 blocks.append(column[:, usable])
     if not terms:
         return [], np.zeros((X.shape[0], 0))
     return terms, torch.cat(blocks, dim=1).numpy()
+
+
+#: Shifts, in spreads of the argument, above zero of the least argument of a
+#: positive-domain primitive (``log(x + 3)`` on [-2, 2]).
+_DOMAIN_SHIFTS = (0.25, 1.0)
+#: Arguments larger than this in magnitude also get exponentials of scales
+#: divided by it: ``exp(-x/30)`` for ``x`` up to 100. (A periodic or
+#: saturating primitive at such a scale is a linear term in disguise.)
+_WIDE_ARGUMENT = 20.0
+_WIDE_EXP_SCALES = (-2.0, -1.0, 1.0, 2.0)
+
+
+def _ranged_starts(
+    primitive: Primitive, values: torch.Tensor
+) -> list[tuple[torch.Tensor, torch.Tensor, None, None]]:
+    """Return starts set by each argument's range, one value per column.
+
+    Fixed starts assume arguments of order one. A ``log`` or ``sqrt`` of a
+    signed argument needs an offset that lifts it above zero; an
+    exponential of a wide argument (``exp(-x/40)`` for ``x`` up to 100)
+    needs a scale near the inverse of its size.
+    """
+    _, offset_free = free_slots(primitive)
+    low, high = values.amin(dim=0), values.amax(dim=0)
+    starts: list[tuple[torch.Tensor, torch.Tensor, None, None]] = []
+    ones = torch.ones_like(low)
+    # NaN marks the columns a start is not for: their values are not usable.
+    if offset_free and primitive.name in _ANY_ARGUMENT and bool((low <= 0).any()):
+        for shift in _DOMAIN_SHIFTS:
+            offsets = torch.where(low <= 0, shift * (high - low) - low, math.nan)
+            starts.append((ones, offsets, None, None))
+    size = torch.maximum(low.abs(), high.abs())
+    if primitive.name == "exp" and bool((size > _WIDE_ARGUMENT).any()):
+        wide = torch.where(size > _WIDE_ARGUMENT, size, math.nan)
+        for scale in _WIDE_EXP_SCALES:
+            starts.append((scale / wide, torch.zeros_like(low), None, None))
+    return starts
 
 
 def _apply(primitive: Primitive, inner: torch.Tensor) -> torch.Tensor:

@@ -240,12 +240,30 @@ def _options(value: float, is_offset: bool, symbolic: bool) -> list[sympy.Expr]:
     options: list[sympy.Expr] = [sympy.Integer(0)] if is_offset else []
     if not symbolic:
         return options
-    exact = simple_number(value)
+    exact = simple_number(value) or _integer_reciprocal(value)
     if exact is not None and exact != 0:
         options.append(exact)
     loose = loose_replacements(value, ARGUMENT_BASES)
     options.extend(o for o in loose if o not in options)
     return options
+
+
+#: Largest integer ``k`` whose reciprocal an inner scale snaps to.
+MAX_RECIPROCAL = 10_000
+
+
+def _integer_reciprocal(value: float, rtol: float = 1e-6) -> sympy.Expr | None:
+    """``1/k`` for an integer ``k`` within ``rtol``: the scale of a wide input.
+
+    ``exp(-x/30)`` for ``x`` up to 100 has a scale no small-denominator
+    rational matches.
+    """
+    if value == 0 or not math.isfinite(value):
+        return None
+    k = round(1 / value)
+    if k == 0 or abs(k) > MAX_RECIPROCAL or abs(1 / k - value) > rtol * abs(value):
+        return None
+    return sympy.Rational(1, k)
 
 
 #: Smallest span of a primitive's argument over the rows: below it the

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 import numpy as np
@@ -15,7 +15,9 @@ import torch
 from nalu_sr.extraction.candidate import (
     Candidate,
     Split,
+    expression_complexity,
 )
+from nalu_sr.extraction.simplify import simplify_found
 from nalu_sr.functions.dictionary import Dictionary, build_dictionary, restricted
 from nalu_sr.functions.ranking import Ranker
 from nalu_sr.functions.refine import (
@@ -24,6 +26,7 @@ from nalu_sr.functions.refine import (
     refine,
     simpler_terms,
 )
+from nalu_sr.functions.stacking import with_features
 from nalu_sr.functions.terms import Term, term_matrix
 from nalu_sr.functions.transforms import (
     TargetTransform,
@@ -148,6 +151,10 @@ class FunctionSearch:
         One symbol per feature.
     config : FunctionSearchConfig
         Settings.
+    features : sequence of sympy.Expr, default=()
+        Features over ``symbols`` that a level below found (see
+        :mod:`nalu_sr.functions.stacking`): this level searches over the
+        inputs and them, and its formulas are rewritten over the inputs.
     """
 
     def __init__(
@@ -155,11 +162,14 @@ class FunctionSearch:
         split: Split,
         symbols: Sequence[sympy.Symbol],
         config: FunctionSearchConfig,
+        features: Sequence[sympy.Expr] = (),
     ) -> None:
-        self.split, self.symbols, self.config = split, list(symbols), config
+        self.inputs = _Inputs.of(split, symbols, features)
+        self.split, self.symbols = self.inputs.widened()
+        self.config = config
         self.schedule: list[_Beam] | None = None  # built on the first run
         self.position = 0
-        self.finished = split.X_train.shape[1] > MAX_FEATURES
+        self.finished = self.split.X_train.shape[1] > MAX_FEATURES
         self._cut: tuple[_Beam, list[_State]] | None = None
 
     def run(self, deadline: float | None = None) -> list[Candidate]:
@@ -202,6 +212,7 @@ class FunctionSearch:
                 deadline,
             )  # fmt: skip
             if candidate is not None:
+                candidate = self.inputs.over_inputs(candidate, deadline)
                 candidates.append(candidate)
                 if candidate.validation_loss <= self.config.law_loss:
                     self.finished = True
@@ -219,6 +230,50 @@ class FunctionSearch:
             for transform in target_transforms(y_all, config.transforms)
         ]
         return _schedule(beams, config.max_terms)
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    """The search's own rows and symbols, and the features it adds to them."""
+
+    split: Split
+    symbols: list[sympy.Symbol]
+    features: tuple[sympy.Expr, ...]
+    names: tuple[sympy.Symbol, ...]
+
+    @classmethod
+    def of(
+        cls,
+        split: Split,
+        symbols: Sequence[sympy.Symbol],
+        features: Sequence[sympy.Expr],
+    ) -> _Inputs:
+        names = tuple(sympy.Dummy(f"f{i}") for i in range(len(features)))
+        return cls(split, list(symbols), tuple(features), names)
+
+    def widened(self) -> tuple[Split, list[sympy.Symbol]]:
+        """Rows and symbols with one more column per feature."""
+        if not self.features:
+            return self.split, self.symbols
+        split = with_features(self.split, self.symbols, self.features)
+        return split, [*self.symbols, *self.names]
+
+    def over_inputs(self, candidate: Candidate, deadline: float | None) -> Candidate:
+        """Rewrite a formula over the features as one over the inputs."""
+        if not self.features:
+            return candidate
+        substituted = candidate.expression.subs(
+            dict(zip(self.names, self.features, strict=True))
+        )
+        substituted = simplify_found(
+            substituted, self.symbols, self.split.X_val, deadline
+        )
+        return replace(
+            candidate,
+            expression=substituted,
+            complexity=expression_complexity(substituted),
+            architecture=candidate.architecture.replace("function/", "stacked/", 1),
+        )
 
 
 def _schedule(beams: list[_Beam], max_terms: int) -> list[_Beam]:
