@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
+import sympy
 import torch
 
 from nalu_sr.functions.dictionary import (
@@ -25,7 +26,7 @@ from nalu_sr.functions.dictionary import (
     term_complexity,
 )
 from nalu_sr.functions.refine import free_slots
-from nalu_sr.functions.terms import Term, monomial
+from nalu_sr.functions.terms import ONE, Term, monomial
 from nalu_sr.primitives import Primitive
 
 _MAX_INNER = 60.0
@@ -92,7 +93,7 @@ _WIDE_EXP_SCALES = (-2.0, -1.0, 1.0, 2.0)
 
 def _ranged_starts(
     primitive: Primitive, values: torch.Tensor
-) -> list[tuple[torch.Tensor, torch.Tensor, None, None]]:
+) -> list[tuple[torch.Tensor, torch.Tensor, sympy.Expr | None, None]]:
     """Return starts set by each argument's range, one value per column.
 
     Fixed starts assume arguments of order one. A ``log`` or ``sqrt`` of a
@@ -102,13 +103,13 @@ def _ranged_starts(
     """
     _, offset_free = free_slots(primitive)
     low, high = values.amin(dim=0), values.amax(dim=0)
-    starts: list[tuple[torch.Tensor, torch.Tensor, None, None]] = []
+    starts: list[tuple[torch.Tensor, torch.Tensor, sympy.Expr | None, None]] = []
     ones = torch.ones_like(low)
     # NaN marks the columns a start is not for: their values are not usable.
     if offset_free and primitive.name in _ANY_ARGUMENT and bool((low <= 0).any()):
         for shift in _DOMAIN_SHIFTS:
             offsets = torch.where(low <= 0, shift * (high - low) - low, math.nan)
-            starts.append((ones, offsets, None, None))
+            starts.append((ones, offsets, ONE, None))
     size = torch.maximum(low.abs(), high.abs())
     if primitive.name == "exp" and bool((size > _WIDE_ARGUMENT).any()):
         wide = torch.where(size > _WIDE_ARGUMENT, size, math.nan)
