@@ -3,7 +3,9 @@
 The default search tries sums of terms ``P(x) * u(a*g(x) + b)`` with ``u``
 from the default primitives (exp, log, sin, cos, tanh, sqrt, inv), also under
 ``1/y``, ``log y`` and ``y**2``, once sums and products of powers do not fit.
-A custom primitive from ``make_primitive`` takes part like a built-in.
+A custom primitive from ``make_primitive`` takes part like a built-in. With
+``max_time``, a second level searches over the functions found and the
+inputs' exponentials: products and compositions of functions.
 
 Run: ``python examples/laws_with_functions.py``
 """
@@ -39,6 +41,15 @@ def main(n_rows: int = 500, seed: int = 0) -> dict[str, sympy.Expr]:
     ).fit(X[:, :2], y)
     print(f"x1*softplus(x0 - 2) ->  {model.expression_}   exact: {model.exact_}")
     found["softplus"] = model.expression_
+
+    # A product of two functions, on inputs with negatives: found by the
+    # second level of the search, over the feature exp(x0), once max_time
+    # lets the search go on past its first rounds.
+    x = rng.uniform(-2, 2, size=(n_rows, 1))
+    y = np.exp(-x[:, 0]) * np.sin(3 * x[:, 0])
+    model = NALURegressor(max_time=30, random_state=seed).fit(x, y)
+    print(f"exp(-x0)*sin(3*x0)  ->  {model.expression_}   exact: {model.exact_}")
+    found["product"] = model.expression_
     return found
 
 

@@ -91,7 +91,7 @@ def test_noisy_feynman_example_recovers_structure_and_extrapolates(
     assert "found:     E = m*x**2*(omega**2 + omega_0**2)/4" in output
 
 
-def test_laws_with_functions_example_finds_both_laws(
+def test_laws_with_functions_example_finds_its_three_laws(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     found = load_example("laws_with_functions").main(n_rows=300)
@@ -99,6 +99,8 @@ def test_laws_with_functions_example_finds_both_laws(
     assert sympy.simplify(found["planck"] - 1 / (sympy.exp(x0 / x1) - 1)) == 0
     softplus = x1 * sympy.log(1 + sympy.exp(x0 - 2))
     assert sympy.simplify(found["softplus"] - softplus) == 0
+    product = sympy.exp(-x0) * sympy.sin(3 * x0)
+    assert sympy.simplify(found["product"] - product) == 0
     assert "exact: True" in capsys.readouterr().out
 
 
