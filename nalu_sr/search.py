@@ -361,6 +361,8 @@ def _features(
     outcome: SearchOutcome, context: _Context, width: FunctionRound
 ) -> list[sympy.Expr]:
     """Return the features a second-level round searches over (none at the first)."""
+    if not width.features:
+        return []
     split = context.split
     rows = np.concatenate([split.X_train, split.X_val])
     if width.features == "found":

@@ -38,7 +38,7 @@ SNAP_RTOL = 1e-2
 NEGLIGIBLE = 1e-6
 #: Most operations in a feature: a long one is a fitted approximation.
 MAX_FEATURE_OPS = 8
-_PLACEHOLDER = sympy.Symbol("c")
+_PLACEHOLDER = sympy.Dummy("c")  # never one of the formula's symbols
 #: Largest denominator of a snapped inner constant.
 SNAP_DENOMINATOR = 4
 #: Inputs larger than this in magnitude are scaled down inside their exponential.
