@@ -43,6 +43,7 @@ __all__ = [
     "free_constants",
     "outer_rows",
     "precision_floor",
+    "refit_constants",
     "scaled_moments",
 ]
 
@@ -178,6 +179,8 @@ class _Parametrised:
 
     function: CallableExpression
     start: np.ndarray
+    expression: sympy.Expr
+    parameters: tuple[sympy.Symbol, ...]
 
     def __call__(self, X: np.ndarray, values: np.ndarray) -> np.ndarray:
         columns = np.broadcast_to(values, (len(X), len(values)))
@@ -207,7 +210,48 @@ def _parametrise(
         rest = rest.xreplace({f: free(f) for f in floats})
         total = total + free(coefficient) * rest
     function = CallableExpression(total, [*symbols, *parameters])
-    return _Parametrised(function, np.asarray(values, dtype=np.float64))
+    start = np.asarray(values, dtype=np.float64)
+    return _Parametrised(function, start, total, tuple(parameters))
+
+
+def refit_constants(
+    expression: sympy.Expr,
+    symbols: Sequence[sympy.Symbol],
+    X: np.ndarray,
+    y: np.ndarray,
+    weights: np.ndarray | None = None,
+) -> sympy.Expr | None:
+    """Refit every free constant of a formula jointly by least squares.
+
+    The free constants are those of :func:`extrapolation_loss` (intercept,
+    one coefficient per term, every inner float), started from their
+    values in ``expression``.
+
+    Parameters
+    ----------
+    expression : sympy.Expr
+        The formula, over ``symbols``.
+    symbols : sequence of sympy.Symbol
+        One symbol per column of ``X``.
+    X, y : numpy.ndarray
+        Rows and targets.
+    weights : numpy.ndarray or None, default=None
+        Row weights.
+
+    Returns
+    -------
+    sympy.Expr or None
+        The formula with the refitted constants as floats; ``None`` when it
+        cannot be evaluated on the rows or has no more rows than constants.
+    """
+    formula = _parametrise(expression, symbols)
+    if len(y) <= len(formula.start):
+        return None
+    values = _refit(formula, X, y, weights)
+    if values is None or not np.all(np.isfinite(values)):
+        return None
+    fitted = dict(zip(formula.parameters, map(sympy.Float, values), strict=True))
+    return formula.expression.xreplace(fitted)
 
 
 def extrapolation_loss(

@@ -11,6 +11,7 @@ from nalu_sr.exactness import (
     extrapolation_loss,
     outer_rows,
     precision_floor,
+    refit_constants,
 )
 
 x0, x1 = sympy.symbols("x0 x1", real=True)
@@ -87,6 +88,18 @@ def test_a_law_with_wrong_start_constants_is_refitted_before_it_predicts():
     y = 3 * np.sin(0.7 * X[:, 0]) * X[:, 1] + 2
     start = 2.9 * sympy.sin(0.69 * x0) * x1 + 2.1
     assert extrapolation_loss(start, [x0, x1], X, y) < 1e-24
+
+
+def test_refitted_constants_are_the_least_squares_values():
+    X = _rows(1, 5, d=2)
+    y = 3 * np.sin(0.7 * X[:, 0]) * X[:, 1] + 2
+    start = 2.9 * sympy.sin(0.69 * x0) * x1 + 2.1
+    refitted = refit_constants(start, [x0, x1], X, y)
+    values = sorted(float(v) for v in refitted.atoms(sympy.Float))
+    assert np.allclose(values, [0.7, 2.0, 3.0], rtol=1e-12)
+    # no more rows than its 3 free constants: nothing to fit
+    assert refit_constants(start, [x0, x1], X[:3], y[:3]) is None
+    assert refit_constants(sympy.log(x0 - 5), [x0], X, y) is None
 
 
 def test_too_few_inner_rows_or_an_unusable_formula_fail():

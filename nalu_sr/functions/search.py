@@ -19,6 +19,7 @@ from nalu_sr.extraction.candidate import (
 )
 from nalu_sr.extraction.simplify import simplify_found
 from nalu_sr.functions.dictionary import Dictionary, build_dictionary, restricted
+from nalu_sr.functions.polish import polished
 from nalu_sr.functions.ranking import Ranker
 from nalu_sr.functions.refine import (
     cancellation,
@@ -212,7 +213,9 @@ class FunctionSearch:
                 deadline,
             )  # fmt: skip
             if candidate is not None:
-                candidate = self.inputs.over_inputs(candidate, deadline)
+                candidate = self.inputs.over_inputs(
+                    candidate, self.config.law_loss, deadline
+                )
                 candidates.append(candidate)
                 if candidate.validation_loss <= self.config.law_loss:
                     self.finished = True
@@ -258,8 +261,15 @@ class _Inputs:
         split = with_features(self.split, self.symbols, self.features)
         return split, [*self.symbols, *self.names]
 
-    def over_inputs(self, candidate: Candidate, deadline: float | None) -> Candidate:
-        """Rewrite a formula over the features as one over the inputs."""
+    def over_inputs(
+        self, candidate: Candidate, law_loss: float, deadline: float | None
+    ) -> Candidate:
+        """Rewrite a formula over the features as one over the inputs.
+
+        The features' constants, frozen at the level below, are then refitted
+        with the formula's own (:func:`~nalu_sr.functions.polish.polished`)
+        unless the formula is already a law.
+        """
         if not self.features:
             return candidate
         substituted = candidate.expression.subs(
@@ -268,12 +278,15 @@ class _Inputs:
         substituted = simplify_found(
             substituted, self.symbols, self.split.X_val, deadline
         )
-        return replace(
+        candidate = replace(
             candidate,
             expression=substituted,
             complexity=expression_complexity(substituted),
             architecture=candidate.architecture.replace("function/", "stacked/", 1),
         )
+        if candidate.validation_loss <= law_loss or _past(deadline):
+            return candidate
+        return polished(candidate, self.symbols, self.split, law_loss, deadline)
 
 
 def _schedule(beams: list[_Beam], max_terms: int) -> list[_Beam]:
