@@ -14,7 +14,7 @@ import itertools
 import math
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from numbers import Integral
 from typing import Any
@@ -341,6 +341,8 @@ def _function_round(
         beam_width=width.beam_width,
         n_children=width.n_children,
     )
+    if width.transforms:
+        settings = replace(settings, transforms=width.transforms)
     search = outcome.paused_round
     if search is None:
         features = _features(outcome, context, width)
@@ -380,13 +382,15 @@ class FunctionRound:
     empty); one of the second level searches over the inputs and features
     (:mod:`nalu_sr.functions.stacking`): the function applications of the
     formulas found so far (``"found"``) or the inputs' exponentials
-    (``"exponentials"``).
+    (``"exponentials"``). ``transforms`` narrows the target transforms
+    searched (empty: all of them).
     """
 
     max_terms: int
     beam_width: int
     n_children: int
     features: str = ""
+    transforms: tuple[str, ...] = ()
 
     @property
     def depth(self) -> int:
@@ -396,11 +400,14 @@ class FunctionRound:
 
 #: Rounds of the function search: the first always runs, the others only
 #: while ``max_time`` leaves time; each level's narrow round comes before the
-#: first level's wider ones.
+#: first level's wider ones. The second level over the exponentials comes
+#: first on the untransformed target alone (a fraction of a full round's
+#: cost, and where products with and sums of exponentials lie), so that it
+#: does not wait for the first level's wider round.
 FUNCTION_ROUNDS: tuple[FunctionRound, ...] = (
     FunctionRound(3, 3, 5),
+    FunctionRound(3, 3, 5, "exponentials", ("identity",)),
     FunctionRound(3, 6, 10),
-    FunctionRound(3, 3, 5, "exponentials"),
     FunctionRound(3, 3, 5, "found"),
     FunctionRound(4, 10, 16),
     FunctionRound(3, 6, 10, "exponentials"),

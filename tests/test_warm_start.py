@@ -127,11 +127,11 @@ def test_function_rounds_interrupted_run_again(monkeypatch):
     X, y = _data()
     params = {**TRAINED, "architectures": ("functions",), "max_time": 60.0}
     model = _fit(NALURegressor(warm_start=True, **params), X, y)
-    assert widths == [3, 6]
+    assert widths == [3, 3]
     _fit(model, X, y)
     # the second level's rounds over the exponentials run; those over the
     # found functions have nothing to stack on (no formula was found)
-    assert widths == [3, 6, 6, 3, 10, 6, 16]
+    assert widths == [3, 3, 3, 6, 10, 6, 16]
 
 
 def test_without_warm_start_no_state_is_kept():

@@ -74,9 +74,61 @@ def simplify_found(
         The simplified formula, equal to ``expr`` on the rows.
     """
     max_ops = 0 if expr.atoms(sympy.Float) else FOUND_MAX_OPS
-    return simplify_checked(
+    simplified = simplify_checked(
         expr, symbols, X_val[:CHECK_ROWS], max_ops=max_ops, deadline=deadline
     )
+    return with_signs_of_rows(simplified, symbols, X_val)
+
+
+def with_signs_of_rows(
+    expr: sympy.Expr, symbols: Sequence[sympy.Symbol], rows: np.ndarray
+) -> sympy.Expr:
+    """Drop the absolute values and roots of squares that the rows' signs settle.
+
+    A formula found over positive inputs may read
+    ``1/(sqrt(1/(x1**2*x2**2))*Abs(x0 - 1))`` where the law is
+    ``x1*x2/(x0 - 1)``: they agree wherever ``x1`` and ``x2`` are positive
+    and ``x0 > 1``, as on every row. Inputs positive on every row are
+    treated as positive symbols, and ``Abs(a)`` becomes ``a`` or ``-a``
+    where ``a`` has that sign on every row.
+
+    Parameters
+    ----------
+    expr : sympy.Expr
+        The formula.
+    symbols : sequence of sympy.Symbol
+        One symbol per column of ``rows``.
+    rows : numpy.ndarray
+        The rows whose signs decide.
+
+    Returns
+    -------
+    sympy.Expr
+        The formula, equal to ``expr`` on the rows; ``expr`` itself where
+        nothing is settled or the result differs on a row.
+    """
+    if len(rows) == 0 or expr.has(sympy.Piecewise):
+        return expr
+    positive = {
+        s: sympy.Dummy(s.name, positive=True)
+        for s, column in zip(symbols, np.asarray(rows).T, strict=True)
+        if bool(np.all(column > 0))
+    }
+    signed = expr.xreplace(positive)
+    settled = {}
+    for absolute in signed.atoms(sympy.Abs):
+        inner = absolute.args[0].xreplace({d: s for s, d in positive.items()})
+        values = evaluate_sympy(inner, symbols, rows)
+        if np.iscomplexobj(values) or not np.all(np.isfinite(values)):
+            continue
+        if np.all(values > 0):
+            settled[absolute] = absolute.args[0]
+        elif np.all(values < 0):
+            settled[absolute] = -absolute.args[0]
+    signed = signed.xreplace(settled).xreplace({d: s for s, d in positive.items()})
+    if signed == expr or not _same_values(expr, signed, symbols, rows):
+        return expr
+    return signed
 
 
 def simplify_checked(

@@ -123,3 +123,22 @@ def test_removing_a_singularity_at_a_sample_point_counts_as_a_change():
     expr = (x**2 - 1) / (x - 1)  # 0/0 = nan at x = 1, but x + 1 gives 2
     with pytest.warns(UserWarning, match="changed the value"):
         assert simplify_checked(expr, [x], np.array([[1.0], [2.0]])) == expr
+
+
+def test_signs_every_row_settles_drop_absolute_values():
+    x0, x1, x2 = sympy.symbols("x0:3", real=True)
+    found = 1 / (sympy.sqrt(1 / (x1**2 * x2**2)) * sympy.Abs(x0 - 1))
+    rng = np.random.default_rng(0)
+    rows = np.column_stack([rng.uniform(1.1, 5, (50, 1)), rng.uniform(1, 5, (50, 2))])
+    settled = simplify_module.with_signs_of_rows(found, [x0, x1, x2], rows)
+    assert settled == x1 * x2 / (x0 - 1)
+    below = rows.copy()
+    below[:, 0] -= 4.5  # x0 - 1 < 0 on every row
+    settled = simplify_module.with_signs_of_rows(found, [x0, x1, x2], below)
+    assert settled == x1 * x2 / (1 - x0)
+
+
+def test_signs_the_rows_do_not_settle_stay():
+    found = sympy.Abs(x) * y
+    rows = np.array([[-1.0, 2.0], [1.0, 3.0]])  # x changes sign, y is positive
+    assert simplify_module.with_signs_of_rows(found, [x, y], rows) == found
