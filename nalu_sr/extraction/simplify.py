@@ -114,10 +114,11 @@ def with_signs_of_rows(
         for s, column in zip(symbols, np.asarray(rows).T, strict=True)
         if bool(np.all(column > 0))
     }
+    back = {dummy: symbol for symbol, dummy in positive.items()}
     signed = expr.xreplace(positive)
     settled = {}
     for absolute in signed.atoms(sympy.Abs):
-        inner = absolute.args[0].xreplace({d: s for s, d in positive.items()})
+        inner = absolute.args[0].xreplace(back)
         values = evaluate_sympy(inner, symbols, rows)
         if np.iscomplexobj(values) or not np.all(np.isfinite(values)):
             continue
@@ -125,7 +126,7 @@ def with_signs_of_rows(
             settled[absolute] = absolute.args[0]
         elif np.all(values < 0):
             settled[absolute] = -absolute.args[0]
-    signed = signed.xreplace(settled).xreplace({d: s for s, d in positive.items()})
+    signed = signed.xreplace(settled).xreplace(back)
     if signed == expr or not _same_values(expr, signed, symbols, rows):
         return expr
     return signed

@@ -109,10 +109,21 @@ def _snapped(expression: sympy.Expr) -> sympy.Expr:
 def _validation_loss(
     expression: sympy.Expr, symbols: Sequence[sympy.Symbol], split: Split
 ) -> float:
-    values = evaluate_sympy(expression, symbols, split.X_val)
+    return _loss(expression, symbols, split.X_val, split.y_val, split.w_val)
+
+
+def _loss(
+    expression: sympy.Expr,
+    symbols: Sequence[sympy.Symbol],
+    X: np.ndarray,
+    y: np.ndarray,
+    weights: np.ndarray | None,
+) -> float:
+    """Relative error on the rows; ``inf`` where a value is complex or not finite."""
+    values = evaluate_sympy(expression, symbols, X)
     if np.iscomplexobj(values) or not np.all(np.isfinite(values)):
         return math.inf
-    return relative_error(values, split.y_val, split.w_val)
+    return relative_error(values, y, weights)
 
 
 def _as_candidate(
@@ -123,14 +134,12 @@ def _as_candidate(
     deadline: float | None,
 ) -> Candidate:
     expression = simplify_found(expression, symbols, split.X_val, deadline)
-    train = evaluate_sympy(expression, symbols, split.X_train)
-    train_loss = math.inf
-    if not np.iscomplexobj(train) and np.all(np.isfinite(train)):
-        train_loss = relative_error(train, split.y_train, split.w_train)
     return replace(
         candidate,
         expression=expression,
         complexity=expression_complexity(expression),
-        train_loss=train_loss,
+        train_loss=_loss(
+            expression, symbols, split.X_train, split.y_train, split.w_train
+        ),
         validation_loss=_validation_loss(expression, symbols, split),
     )
