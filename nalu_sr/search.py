@@ -14,7 +14,7 @@ import itertools
 import math
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from fractions import Fraction
 from numbers import Integral
 from typing import Any
@@ -35,8 +35,7 @@ from nalu_sr.extraction.candidate import (
     extract_candidate,
     hidden_features,
 )
-from nalu_sr.functions import FunctionSearch, FunctionSearchConfig
-from nalu_sr.functions.stacking import exponentials, level_features
+from nalu_sr.functions import FunctionSearch
 from nalu_sr.linalg import least_squares, relative_error
 from nalu_sr.model import StackedModel
 from nalu_sr.primitives import (
@@ -307,113 +306,6 @@ def _initial_body(
         body, entry.architecture, X_scaled, y, entry.restart, previous, weights
     )
     return body
-
-
-def _function_rounds(config: SearchConfig) -> list[FunctionRound]:
-    """Return the rounds of the function search this configuration runs.
-
-    Without ``max_time`` only the first round runs (the documented stopping
-    rule); with it, wider rounds follow while time is left.
-    """
-    if FUNCTIONS not in config.architectures:
-        return []
-    return list(FUNCTION_ROUNDS if config.max_time is not None else FUNCTION_ROUNDS[:1])
-
-
-def _function_round(
-    outcome: SearchOutcome,
-    context: _Context,
-    width: FunctionRound,
-    deadline: float | None,
-) -> None:
-    """Search sums of function terms at one width; keep their candidates.
-
-    A round that ends before the deadline counts in ``outcome.n_rounds``; one
-    the deadline cut short is kept as ``outcome.paused_round``, and resumed
-    there by the next call (a warm restart).
-    """
-    config = context.config
-    settings = FunctionSearchConfig(
-        config.primitives,
-        tol=config.tol,
-        stop_loss=config.early_stop_loss,
-        max_terms=width.max_terms,
-        beam_width=width.beam_width,
-        n_children=width.n_children,
-    )
-    if width.transforms:
-        settings = replace(settings, transforms=width.transforms)
-    search = outcome.paused_round
-    if search is None:
-        features = _features(outcome, context, width)
-        if width.depth > 1 and not features:
-            outcome.n_rounds += 1  # nothing to stack on: the round is done
-            return
-        search = FunctionSearch(context.split, context.symbols, settings, features)
-    outcome.paused_round = None
-    for candidate in search.run(deadline):
-        _add(outcome, candidate, None, [])
-    if search.finished:
-        outcome.n_rounds += 1
-    else:
-        outcome.paused_round = search
-
-
-def _features(
-    outcome: SearchOutcome, context: _Context, width: FunctionRound
-) -> list[sympy.Expr]:
-    """Return the features a second-level round searches over (none at the first)."""
-    if not width.features:
-        return []
-    split = context.split
-    rows = np.concatenate([split.X_train, split.X_val])
-    if width.features == "found":
-        return level_features(outcome.candidates, context.symbols, rows)
-    if width.features == "exponentials":
-        return exponentials(context.symbols, rows)
-    return []
-
-
-@dataclass(frozen=True)
-class FunctionRound:
-    """How wide one round of the function search is, and what it stacks on.
-
-    A round of the first level searches over the inputs (``features`` is
-    empty); one of the second level searches over the inputs and features
-    (:mod:`nalu_sr.functions.stacking`): the function applications of the
-    formulas found so far (``"found"``) or the inputs' exponentials
-    (``"exponentials"``). ``transforms`` narrows the target transforms
-    searched (empty: all of them).
-    """
-
-    max_terms: int
-    beam_width: int
-    n_children: int
-    features: str = ""
-    transforms: tuple[str, ...] = ()
-
-    @property
-    def depth(self) -> int:
-        """1 for a round over the inputs, 2 for one over features too."""
-        return 2 if self.features else 1
-
-
-#: Rounds of the function search: the first always runs, the others only
-#: while ``max_time`` leaves time; each level's narrow round comes before the
-#: first level's wider ones. The second level over the exponentials comes
-#: first on the untransformed target alone (a fraction of a full round's
-#: cost, and where products with and sums of exponentials lie), so that it
-#: does not wait for the first level's wider round.
-FUNCTION_ROUNDS: tuple[FunctionRound, ...] = (
-    FunctionRound(3, 3, 5),
-    FunctionRound(3, 3, 5, "exponentials", ("identity",)),
-    FunctionRound(3, 6, 10),
-    FunctionRound(3, 3, 5, "found"),
-    FunctionRound(4, 10, 16),
-    FunctionRound(3, 6, 10, "exponentials"),
-    FunctionRound(3, 6, 10, "found"),
-    FunctionRound(4, 16, 24),
-)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from nalu_sr._parallel import (
 )
 from nalu_sr.architectures import GROWS_FROM_SMALLER
 from nalu_sr.extraction.candidate import Candidate, Split
+from nalu_sr.function_rounds import function_rounds, run_function_round
 from nalu_sr.model import StackedModel
 from nalu_sr.search import (
     PlanEntry,
@@ -38,8 +39,6 @@ from nalu_sr.search import (
     _Context,
     _event,
     _extract,
-    _function_round,
-    _function_rounds,
     _replacement,
     _should_stop,
     _stops,
@@ -282,7 +281,7 @@ class _PlanRun:
         self.callback = callback
         self.started = started
         # A warm restart skips the rounds run to their end and the entries passed.
-        self.rounds = _function_rounds(data.context.config)[outcome.n_rounds :]
+        self.rounds = function_rounds(data.context.config)[outcome.n_rounds :]
         # Round k runs before the runs of restart k + 1: the two searches take
         # turns, so a law with functions does not wait for every random restart.
         self.barriers = [
@@ -329,7 +328,7 @@ class _PlanRun:
     def _function_round(self) -> bool:
         """Run the next function round here; return whether the search goes on."""
         context = self.data.context
-        _function_round(self.outcome, context, self.rounds.pop(0), context.deadline)
+        run_function_round(self.outcome, context, self.rounds.pop(0), context.deadline)
         self.barrier = self._next_barrier()
         if _should_stop(self.outcome, context.config, self.started):
             self.limit = self.next  # as if no later run had started

@@ -11,7 +11,8 @@ import torch
 import nalu_sr.search_jobs as search_jobs
 from nalu_sr import NALURegressor
 from nalu_sr._parallel import Workers, WorkersLostError
-from nalu_sr.search import FUNCTION_ROUNDS, PlanEntry
+from nalu_sr.function_rounds import FUNCTION_ROUNDS
+from nalu_sr.search import PlanEntry
 
 x0, x1, x2 = sympy.symbols("x0:3", real=True)
 
@@ -237,7 +238,7 @@ def test_weighted_fits_are_the_same_with_workers():
 def test_function_rounds_take_turns_with_the_restarts(monkeypatch, n_jobs):
     order = []
     monkeypatch.setattr(
-        search_jobs, "_function_round", lambda *args: order.append("round")
+        search_jobs, "run_function_round", lambda *args: order.append("round")
     )
     model = NALURegressor(
         architectures=("power", "functions"),

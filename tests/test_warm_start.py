@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 import pytest
 
+import nalu_sr.function_rounds as function_rounds
 import nalu_sr.search as search
 from nalu_sr import NALURegressor
 from nalu_sr._warm_start import (
@@ -123,7 +124,7 @@ def test_function_rounds_interrupted_run_again(monkeypatch):
                 raise KeyboardInterrupt
             return []
 
-    monkeypatch.setattr(search, "FunctionSearch", Searched)
+    monkeypatch.setattr(function_rounds, "FunctionSearch", Searched)
     X, y = _data()
     params = {**TRAINED, "architectures": ("functions",), "max_time": 60.0}
     model = _fit(NALURegressor(warm_start=True, **params), X, y)
