@@ -256,6 +256,36 @@ def _finish_entry(
     return EntryResult(runs, False, body, history, candidate)
 
 
+#: Share of the search's wall time that the function rounds may take before
+#: the trained bodies' next restart, once the first round has run: laws with
+#: functions (every function and stacked law) come from the rounds, while
+#: most purely arithmetic laws are found by the first restart, before them.
+FUNCTION_SHARE = 2 / 3
+
+
+def function_turn(round_seconds: float, elapsed: float) -> bool:
+    """Whether the function rounds are owed time: under their share so far.
+
+    Parameters
+    ----------
+    round_seconds : float
+        Wall time the function rounds have taken so far.
+    elapsed : float
+        Wall time since the search started.
+
+    Returns
+    -------
+    bool
+        ``True`` while ``round_seconds < FUNCTION_SHARE * elapsed``.
+
+    Examples
+    --------
+    >>> function_turn(4.0, 10.0), function_turn(7.0, 10.0)
+    (True, False)
+    """
+    return round_seconds < FUNCTION_SHARE * elapsed
+
+
 class _PlanRun:
     """One run of the plan: which entries started, finished and were kept.
 
@@ -290,6 +320,7 @@ class _PlanRun:
             if self.plan[i].restart > self.plan[i - 1].restart
         ][outcome.n_rounds :]
         self.barrier = self._next_barrier()
+        self.round_seconds = 0.0  # wall time the function rounds have taken
         self.results: dict[int, EntryResult | None] = {}
         self.bodies: dict[int, tuple[float, StackedModel]] = {}
         self.dispatched: set[int] = set()
@@ -322,18 +353,32 @@ class _PlanRun:
                     self.commit()
 
     def _round_due(self) -> bool:
-        """Whether every run before the next function round has been kept."""
-        return bool(self.rounds) and self.next >= self.barrier
+        """Whether the next function round runs now.
+
+        It does once every run before it has been kept, and also, after the
+        first round, while the rounds have had less than their share of the
+        time (:func:`function_turn`).
+        """
+        if not self.rounds:
+            return False
+        if self.next >= self.barrier:
+            return True
+        elapsed = time.perf_counter() - self.started
+        return self.outcome.n_rounds > 0 and function_turn(self.round_seconds, elapsed)
 
     def _function_round(self) -> bool:
-        """Run the next function round here; return whether the search goes on."""
+        """Run the function rounds due here; return whether the search goes on."""
         context = self.data.context
-        run_function_round(self.outcome, context, self.rounds.pop(0), context.deadline)
-        self.barrier = self._next_barrier()
-        if _should_stop(self.outcome, context.config, self.started):
-            self.limit = self.next  # as if no later run had started
-            return False
-        self.commit()  # results that waited for this round, up to the next one
+        while self._round_due():
+            start = time.perf_counter()
+            round_ = self.rounds.pop(0)
+            run_function_round(self.outcome, context, round_, context.deadline)
+            self.round_seconds += time.perf_counter() - start
+            self.barrier = self._next_barrier()
+            if _should_stop(self.outcome, context.config, self.started):
+                self.limit = self.next  # as if no later run had started
+                return False
+        self.commit()  # results that waited for these rounds, up to the next one
         return True
 
     def _next_barrier(self) -> int:

@@ -234,18 +234,31 @@ def test_weighted_fits_are_the_same_with_workers():
     assert _table(one) == _table(two)
 
 
-@pytest.mark.parametrize("n_jobs", [1, 2])
-def test_function_rounds_take_turns_with_the_restarts(monkeypatch, n_jobs):
+def _round_order(monkeypatch, n_jobs, round_seconds):
+    """Order of kept restarts and function rounds; each round takes the
+    given seconds on the search's clock (a fake one: no sleeping)."""
     order = []
-    monkeypatch.setattr(
-        search_jobs, "run_function_round", lambda *args: order.append("round")
-    )
+    clock = {"offset": 0.0}
+    real_time = search_jobs.time
+
+    class Clock:
+        @staticmethod
+        def perf_counter():
+            return real_time.perf_counter() + clock["offset"]
+
+    def fake_round(outcome, *args):
+        order.append("round")
+        outcome.n_rounds += 1
+        clock["offset"] += round_seconds
+
+    monkeypatch.setattr(search_jobs, "time", Clock)
+    monkeypatch.setattr(search_jobs, "run_function_round", fake_round)
     model = NALURegressor(
         architectures=("power", "functions"),
         hidden_widths=(1,),
         n_restarts=3,
         max_iter=20,
-        max_time=120,
+        max_time=10**6,
         random_state=0,
         verbose=0,
         n_jobs=n_jobs,
@@ -261,11 +274,38 @@ def test_function_rounds_take_turns_with_the_restarts(monkeypatch, n_jobs):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model.fit(rng.uniform(1, 5, (200, 2)), rng.normal(size=200))
+    return order
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_slow_function_rounds_take_turns_with_the_restarts(monkeypatch, n_jobs):
+    # Each round takes far more than its share: one round per restart.
+    order = _round_order(monkeypatch, n_jobs, round_seconds=1000.0)
     later_rounds = ["round"] * (len(FUNCTION_ROUNDS) - 3)
     assert order == [
         "restart 0", "round", "restart 1", "round", "restart 2", "round",
         *later_rounds,
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_quick_function_rounds_run_on_while_under_their_share(monkeypatch, n_jobs):
+    # Rounds that take no time stay under their share: after the first
+    # restart (the arithmetic laws' place) every round runs before the next.
+    order = _round_order(monkeypatch, n_jobs, round_seconds=0.0)
+    assert order == [
+        "restart 0",
+        *["round"] * len(FUNCTION_ROUNDS),
+        "restart 1",
+        "restart 2",
+    ]
+
+
+def test_function_turn_is_the_share_of_the_elapsed_time():
+    assert search_jobs.FUNCTION_SHARE == pytest.approx(2 / 3)
+    assert search_jobs.function_turn(5.9, 9.0)
+    assert not search_jobs.function_turn(6.0, 9.0)
+    assert not search_jobs.function_turn(0.0, 0.0)
 
 
 def test_groups_hold_consecutive_restarts_of_one_body():
