@@ -312,8 +312,10 @@ class _PlanRun:
         self.started = started
         # A warm restart skips the rounds run to their end and the entries passed.
         self.rounds = function_rounds(data.context.config)[outcome.n_rounds :]
-        # Round k runs before the runs of restart k + 1: the two searches take
-        # turns, so a law with functions does not wait for every random restart.
+        # Round k runs before the runs of restart k + 1 at the latest (and
+        # earlier while the rounds are under FUNCTION_SHARE of the time): the
+        # two searches take turns, so a law with functions does not wait for
+        # every random restart.
         self.barriers = [
             i
             for i in range(1, len(self.plan))
